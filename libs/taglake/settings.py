@@ -1,0 +1,105 @@
+"""Environment settings: conf/<env>.yaml, validated, with paths resolved from the project root.
+
+Environments (local, cluster, ...) hold paths, Spark settings and retention; tag definitions never
+do (they stay environment-free under tagdefs/).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from taglake.errors import ConfigError
+
+#: The checkout this package was installed from (editable install): libs/taglake/ -> repo root.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ENV = "local"
+
+
+class StrictModel(BaseModel):
+    """Rejects unknown keys, so a typo in a YAML file fails loudly instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SparkSettings(StrictModel):
+    master: str | None = None
+    app_name: str = "taglake"
+    driver_memory: str | None = None
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class JarSettings(StrictModel):
+    packages: list[str] = Field(default_factory=list)
+    ivy_cache: str | None = None
+
+
+class RetentionSettings(StrictModel):
+    daily: int = Field(7, ge=1)
+    month_ends: int = Field(12, ge=0)
+
+
+class Settings(StrictModel):
+    name: str
+    warehouse: str
+    metastore: str | None = None
+    checkpoint_dir: str
+    database: str = Field("taglake", pattern=r"^[a-z_][a-z0-9_]*$")
+    tagdefs: str = "tagdefs"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    jars: JarSettings = Field(default_factory=JarSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    #: Folder that relative paths are resolved from; set by the loader, not in YAML.
+    root: Path = Field(default=PROJECT_ROOT, exclude=True)
+
+    def path(self, value: str) -> str:
+        """A configured location as an absolute path or URI (s3a://..., hdfs://... stay as they are)."""
+        if "://" in value or os.path.isabs(value):
+            return value
+        return str((self.root / value).resolve())
+
+    def table(self, name: str) -> str:
+        """Qualified catalog name of a taglake table, e.g. `taglake.oneid_mapping`."""
+        return f"{self.database}.{name}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return self.model_copy(update=changes)
+
+
+def conf_path(conf: str | os.PathLike[str] | None) -> Path:
+    """Map `--conf` (an environment name such as `local`, or a YAML path) to a file."""
+    conf = conf or os.environ.get("TAGLAKE_CONF") or DEFAULT_ENV
+    candidate = Path(conf)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        return candidate.resolve()
+    return PROJECT_ROOT / "conf" / f"{conf}.yaml"
+
+
+def load_settings(conf: str | os.PathLike[str] | None = None) -> Settings:
+    path = conf_path(conf)
+    if not path.is_file():
+        known = sorted(p.stem for p in (PROJECT_ROOT / "conf").glob("*.yaml"))
+        raise ConfigError(
+            f"configuration {str(conf or path)!r} not found (looked for {path}); "
+            f"pass --conf with a YAML path or one of: {', '.join(known) or 'none'}"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    try:
+        # conf/ sits in the project root; relative paths in it are relative to that root.
+        return Settings(**raw, root=path.parent.parent)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,85 @@
+"""Shared fixtures: one SparkSession for the whole run, tuned for tiny data, in a temp warehouse.
+
+Tests that take the `spark` fixture (directly or through another fixture) are marked `spark`
+automatically, so `pytest -m "not spark"` runs the pure-Python suite in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from taglake.settings import Settings, load_settings
+
+SPARK_TEST_CONF = {
+    "spark.master": "local[2]",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.databricks.delta.snapshotPartitions": "1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "3g",
+    "spark.sql.adaptive.enabled": "true",
+    # Tiny tables: no need for broadcast thresholds or parquet vectorised batches of 4096 rows.
+    "spark.sql.autoBroadcastJoinThreshold": "10485760",
+}
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """conf/local.yaml, re-pointed at a temporary warehouse and metastore."""
+    root = tmp_path_factory.mktemp("taglake")
+    local = load_settings("local")
+    return local.with_overrides(
+        name="test",
+        warehouse=str(root / "warehouse"),
+        metastore=str(root / "metastore_db"),
+        checkpoint_dir=str(root / "checkpoints"),
+        # The jar cache is the project's own (filled by `make setup`), not the temp folder.
+        jars=local.jars.model_copy(update={"ivy_cache": local.path(local.jars.ivy_cache)}),
+    )
+
+
+@pytest.fixture(scope="session")
+def spark(base_settings: Settings):
+    from taglake.runtime import build_session
+
+    session = build_session(base_settings, extra_conf=SPARK_TEST_CONF)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def settings(spark, base_settings: Settings, request: pytest.FixtureRequest):
+    """Settings whose database is private to this test (dropped afterwards)."""
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
+    database = f"t_{name}_{uuid.uuid4().hex[:6]}"
+    spark.sql(f"CREATE DATABASE {database}")
+    yield base_settings.with_overrides(database=database)
+    for view in spark.catalog.listTables():
+        if view.isTemporary:
+            spark.catalog.dropTempView(view.name)
+    spark.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
+
+
+@pytest.fixture
+def conf_file(settings: Settings, tmp_path: Path) -> Path:
+    """A YAML conf equal to `settings`, for driving the CLI in-process against the test session."""
+    import yaml
+
+    data = settings.model_dump(mode="json", exclude={"root"})
+    data["tagdefs"] = settings.path(settings.tagdefs)
+    path = tmp_path / "conf" / "test.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    spark_fixtures = {"spark", "settings", "conf_file", "tiny_demo"}
+    for item in items:
+        if spark_fixtures & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.spark)
