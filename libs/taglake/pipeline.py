@@ -38,6 +38,7 @@ class Stage:
 #: dependency order), then what reads the tags.
 STAGES: list[Stage] = [
     Stage("sources", "check the source tables and record their row counts", "taglake.sources:run_stage"),
+    Stage("oneid", "resolve identities into stable OneIDs", "taglake.identity.job:run_stage"),
 ]
 
 

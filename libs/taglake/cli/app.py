@@ -105,9 +105,22 @@ def _one_line(exc: BaseException) -> str:
     return first if len(first) <= 400 else first[:400] + "…"
 
 
+def _register_commands() -> None:
+    """Import every module of taglake.cli: each area (runtime, tagdefs, oneid, tags, segments)
+    registers its own commands on `cli`, so adding an area never edits a shared file."""
+    import importlib
+    import pkgutil
+
+    import taglake.cli as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in {"app"}:
+            importlib.import_module(f"taglake.cli.{module.name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI; a bad input becomes one readable line and a non-zero exit."""
-    from taglake.cli import commands  # noqa: F401  (registers the sub-commands)
+    _register_commands()
 
     try:
         cli.main(args=argv, prog_name="taglake", standalone_mode=False)
