@@ -1,0 +1,29 @@
+"""composite: business states from several tags — the RFM cell, or ordered lifecycle stages."""
+
+from taglake.compiler import sqlkit
+from taglake.compiler.builders import builder
+from taglake.compiler.contributions import RowSql
+
+#: The classic eight RFM cells. Code = R F M, each 1 when recent / frequent / high-spending.
+RFM_LABELS = {
+    "111": "重要价值客户", "101": "重要发展客户", "011": "重要保持客户", "001": "重要挽留客户",
+    "110": "一般价值客户", "100": "一般发展客户", "010": "一般保持客户", "000": "一般挽留客户",
+}
+
+
+@builder("composite")
+def build(tag, library) -> RowSql:
+    spec = tag.spec
+    if spec.strategy == "stages":
+        branches = [(sqlkit.tags_sql(tag.exprs[f"case:{i}"]), stage.then) for i, stage in enumerate(spec.stages)]
+        return RowSql(sqlkit.case_labels(branches, spec.otherwise))
+    r, f, m = (sqlkit.col(getattr(spec, k)) for k in ("recency", "frequency", "monetary"))
+    t = spec.thresholds
+    code = (f"concat(CASE WHEN {r} <= {t.recency!r} THEN '1' ELSE '0' END, "
+            f"CASE WHEN {f} >= {t.frequency!r} THEN '1' ELSE '0' END, "
+            f"CASE WHEN {m} >= {t.monetary!r} THEN '1' ELSE '0' END)")
+    labels = {**RFM_LABELS, **(spec.labels or {})}
+    pairs = ", ".join(f"{sqlkit.literal(k)}, {sqlkit.literal(v)}" for k, v in sorted(labels.items()))
+    # Subjects without a recency (never bought) have no RFM cell.
+    return RowSql(f"CASE WHEN {r} IS NULL OR {f} IS NULL OR {m} IS NULL THEN NULL "
+                  f"ELSE element_at(map({pairs}), {code}) END")
