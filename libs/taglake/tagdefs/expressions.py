@@ -156,18 +156,19 @@ def render(tree: exp.Expression, rename: Callable[[str], str | exp.Expression] |
 
 
 def quote_literal(value: object) -> str:
-    """A Python value as a Spark SQL literal (strings escaped by sqlglot, not by hand)."""
+    """A Python value as a Spark SQL literal. Spark reads backslash escapes in string literals,
+    so backslashes and quotes are escaped (the same text sqlglot's Spark generator emits)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
-    return exp.Literal.string(str(value)).sql(dialect="spark")
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def quote_identifier(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="spark")
+    return "`" + name.replace("`", "``") + "`"
 
 
 # ---------------------------------------------------------------------------------------------

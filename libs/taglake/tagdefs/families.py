@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from taglake.tagdefs.model import Discover, FamilyBase, RecencyFamily, RuleFamily, StatFamily
+from taglake.tagdefs.model import FamilyBase, RecencyFamily, RuleFamily, StatFamily
 
 LOCK_FILE = "families.lock.yaml"
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -78,8 +78,8 @@ class Generated:
 
 def discover_key(family: FamilyBase, dim: str) -> str:
     """Fingerprint of a discovery rule, so a lock made for other rules is detected as stale."""
-    spec = family.by[dim].values
-    assert isinstance(spec, Discover)
+    spec = family.by[dim].discover
+    assert spec is not None
     payload = {"column": family.by[dim].column, "source": getattr(family, "source", None), **spec.model_dump()}
     return hashlib.sha1(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
 
@@ -108,7 +108,7 @@ def dimension_values(family: FamilyBase, lock: dict[str, Any]) -> tuple[dict[str
     values: dict[str, list[str]] = {}
     problems: list[str] = []
     for dim, spec in family.by.items():
-        if isinstance(spec.values, list):
+        if spec.values is not None:
             values[dim] = [str(v) for v in spec.values]
             continue
         entry = (lock.get(family.name) or {}).get(dim)

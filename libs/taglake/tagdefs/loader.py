@@ -73,13 +73,30 @@ def _line(holder: Any, loc: Iterable[Any]) -> int:
     return line
 
 
+def _data_path(raw: Any, loc: tuple) -> tuple:
+    """The part of a pydantic error location that names keys and indexes of the YAML data
+    (union branches such as `list[str]` or `Discover` are pydantic's, not the user's)."""
+    path, node = [], raw
+    for part in loc:
+        if isinstance(node, dict) and str(part) in node:
+            path.append(part)
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not any(c in part for c in "[]") and part[:1].islower():
+            path.append(part)   # a missing or unknown key
+            node = None
+    return tuple(path)
+
+
 def _pydantic_problems(log_: ProblemLog, error: ValidationError, entry: _Entry, kinds: Iterable[str] = ()) -> None:
     grouped: dict[tuple, list[dict]] = defaultdict(list)
     for err in error.errors():
         loc = tuple(err["loc"])
         if loc and loc[0] in kinds:      # the discriminated-union branch name is not a key
             loc = loc[1:]
-        grouped[loc].append(err)
+        grouped[_data_path(entry.raw, loc)].append(err)
     for loc, errs in grouped.items():
         path = entry.origin.path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         first = errs[0]
@@ -139,8 +156,10 @@ def _allowed_keys(err: dict, entry: _Entry, loc: tuple) -> list[str]:
 
 
 class Loader:
-    def __init__(self, root: Path, schemas: SchemaProvider | None = None, database: str = "taglake"):
+    def __init__(self, root: Path, schemas: SchemaProvider | None = None, database: str = "taglake",
+                 ignore_lock: bool = False):
         self.root = root
+        self.ignore_lock = ignore_lock   # `taglake discover` loads families before their values exist
         self.schemas = schemas
         self.database = database
         self.problems = ProblemLog()
@@ -316,7 +335,7 @@ class Loader:
                                       f"unknown placeholder {{{placeholder}}} (allowed: {', '.join('{' + a + '}' for a in sorted(allowed))})")
                     return
         values, problems = dimension_values(family, lock)
-        for message in problems:
+        for message in [] if self.ignore_lock else problems:
             self.problems.add(origin.file, entry.holder.line_of("by"), f"{origin.path}.by", message, code="lock")
         generated = expand(family, values, self.dictionaries)
         names = [g.name for g in generated]
@@ -510,7 +529,7 @@ class Loader:
                 rendered = rendered.replace(mark, codes[dim])
             tag.rendered = {"expr": rendered}
             tag.deps = tuple(TagRef(family.subject, d) for d in sorted(deps))
-        types = {n: t.type for n, t in subject_tags.items()}
+        types = self._types(family.subject)
         first = subject_tags[info.tags[0]] if info.tags else None
         if first is not None:
             for message in X.type_problems(X.parse(first.rendered["expr"].replace("`", "")), types):
@@ -537,7 +556,7 @@ class Loader:
             problem("subject", f"unknown subject {tag.subject!r}{_did_you_mean(tag.subject, self.subjects)} (subjects: {', '.join(sorted(self.subjects))})")
             return
         subject_tags = self.tags[tag.subject]
-        types = {n: t.type for n, t in subject_tags.items()}
+        types = self._types(tag.subject)
         deps: list[TagRef] = []
 
         def tag_expr(key: str, text: str, boolean: bool = False) -> X.Parsed | None:
@@ -593,7 +612,7 @@ class Loader:
         elif isinstance(spec, CompositeTag):
             if spec.strategy == "rfm":
                 for key in ("recency", "frequency", "monetary"):
-                    tag_ref(key, getattr(spec, key), numeric=True)
+                    tag_ref(f"rfm.{key}", getattr(spec.rfm, key), numeric=True)
             else:
                 for i, case in enumerate(spec.stages or []):
                     if p := tag_expr(f"stages[{i}].when", case.when, boolean=True):
@@ -602,6 +621,13 @@ class Loader:
         elif isinstance(spec, CrossTag):
             deps.extend(self._check_cross(tag, spec, problem))
         tag.deps = tuple(dict.fromkeys(deps))
+
+    def _types(self, subject: str) -> dict[str, str]:
+        """Value type of every tag of a subject (built once; rules type-check against it)."""
+        cache = self.__dict__.setdefault("_type_cache", {})
+        if subject not in cache:
+            cache[subject] = {n: t.type for n, t in self.tags.get(subject, {}).items()}
+        return cache[subject]
 
     def _check_cross(self, tag: Tag, spec: CrossTag, problem) -> list[TagRef]:
         relation = self.subjects[tag.subject].relations.get(spec.via)
@@ -623,7 +649,7 @@ class Loader:
                 problem("value", f"unknown tag {name!r} of related subject {relation.to!r}{_did_you_mean(name, related)}")
             else:
                 deps.append(TagRef(relation.to, name))
-        types = {n: t.type for n, t in related.items()}
+        types = self._types(relation.to)
         for message in X.type_problems(parsed.tree, types):
             problem("value", message, "type")
         tag.exprs["value"] = parsed

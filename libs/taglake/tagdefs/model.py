@@ -272,18 +272,20 @@ class RfmThresholds(Strict):
     monetary: float     # at least this is "high value"
 
 
+class Rfm(Strict):
+    recency: str        # a days-since tag
+    frequency: str      # an order-count tag
+    monetary: str       # a spend tag
+    thresholds: RfmThresholds
+    labels: dict[str, str] | None = None   # cell code (e.g. "111") -> label; defaults to the 8 classic cells
+
+
 class CompositeTag(TagMeta):
     """A business state built from several tags: an RFM cell, or ordered lifecycle stages."""
 
     kind: Literal["composite"]
     strategy: Literal["rfm", "stages"]
-    # rfm
-    recency: str | None = None
-    frequency: str | None = None
-    monetary: str | None = None
-    thresholds: RfmThresholds | None = None
-    labels: dict[str, str] | None = None   # cell code (e.g. "111") -> label; defaults to the 8 classic cells
-    # stages
+    rfm: Rfm | None = None
     stages: list[Case] | None = None
     otherwise: Any = Field(None, alias="else")
 
@@ -291,18 +293,10 @@ class CompositeTag(TagMeta):
 
     @model_validator(mode="after")
     def _strategy_fields(self) -> CompositeTag:
-        if self.strategy == "rfm":
-            missing = [f for f in ("recency", "frequency", "monetary", "thresholds") if getattr(self, f) is None]
-            if missing:
-                raise ValueError(f"strategy 'rfm' needs {', '.join(missing)}")
-            if self.stages is not None:
-                raise ValueError("`stages` belongs to strategy 'stages', not 'rfm'")
-        else:
-            if not self.stages:
-                raise ValueError("strategy 'stages' needs a non-empty `stages` list")
-            extra = [f for f in ("recency", "frequency", "monetary", "thresholds") if getattr(self, f) is not None]
-            if extra:
-                raise ValueError(f"{', '.join(extra)} belong to strategy 'rfm', not 'stages'")
+        if self.strategy == "rfm" and (self.rfm is None or self.stages is not None):
+            raise ValueError("strategy 'rfm' needs an `rfm` block (recency, frequency, monetary, thresholds) and no `stages`")
+        if self.strategy == "stages" and (not self.stages or self.rfm is not None):
+            raise ValueError("strategy 'stages' needs a non-empty `stages` list and no `rfm` block")
         return self
 
 
@@ -345,8 +339,17 @@ class Discover(Strict):
 
 class Dimension(Strict):
     column: str                                   # expression on the source rows
-    values: list[str] | Discover
+    values: list[str] | None = None               # a static list ...
+    discover: Discover | None = None              # ... or values found in data (frozen in the lock file)
     labels: dict[str, str] = Field(default_factory=dict)   # value -> display label (default: the value)
+
+    @model_validator(mode="after")
+    def _values_or_discover(self) -> Dimension:
+        if (self.values is None) == (self.discover is None):
+            raise ValueError("a dimension needs exactly one of `values` (a list) or `discover` (find them in data)")
+        if self.values is not None and len(self.values) != len(set(self.values)):
+            raise ValueError("`values` lists a value twice")
+        return self
 
 
 class Metric(Strict):

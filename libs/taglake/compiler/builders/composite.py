@@ -17,12 +17,12 @@ def build(tag, library) -> RowSql:
     if spec.strategy == "stages":
         branches = [(sqlkit.tags_sql(tag.exprs[f"case:{i}"]), stage.then) for i, stage in enumerate(spec.stages)]
         return RowSql(sqlkit.case_labels(branches, spec.otherwise))
-    r, f, m = (sqlkit.col(getattr(spec, k)) for k in ("recency", "frequency", "monetary"))
-    t = spec.thresholds
+    r, f, m = (sqlkit.col(getattr(spec.rfm, k)) for k in ("recency", "frequency", "monetary"))
+    t = spec.rfm.thresholds
     code = (f"concat(CASE WHEN {r} <= {t.recency!r} THEN '1' ELSE '0' END, "
             f"CASE WHEN {f} >= {t.frequency!r} THEN '1' ELSE '0' END, "
             f"CASE WHEN {m} >= {t.monetary!r} THEN '1' ELSE '0' END)")
-    labels = {**RFM_LABELS, **(spec.labels or {})}
+    labels = {**RFM_LABELS, **(spec.rfm.labels or {})}
     pairs = ", ".join(f"{sqlkit.literal(k)}, {sqlkit.literal(v)}" for k, v in sorted(labels.items()))
     # Subjects without a recency (never bought) have no RFM cell.
     return RowSql(f"CASE WHEN {r} IS NULL OR {f} IS NULL OR {m} IS NULL THEN NULL "

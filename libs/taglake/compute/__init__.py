@@ -1,0 +1,1 @@
+"""Tag computation: the compiled plan turned into Delta tag tables."""
