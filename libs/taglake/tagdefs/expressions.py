@@ -82,7 +82,8 @@ def parse(text: str) -> exp.Expression:
     if len(statements) != 1:
         raise ExpressionProblem(f"{text!r} must be a single expression, found {len(statements)} statements")
     tree = statements[0]
-    if isinstance(tree, (exp.Query, exp.Command, exp.DDL, exp.DML)) or not isinstance(tree, exp.Expression):
+    statement = type(tree).__module__.rsplit(".", 1)[-1] in ("ddl", "dml")   # DROP, INSERT, USE, SET, ...
+    if statement or isinstance(tree, (exp.Query, exp.Command, exp.Cache)) or not isinstance(tree, exp.Expression):
         raise ExpressionProblem(f"{text!r} is a statement; write an expression (no SELECT/INSERT/...)")
     return tree
 

@@ -111,9 +111,11 @@ def _pydantic_problems(log_: ProblemLog, error: ValidationError, entry: _Entry, 
         elif first["type"] == "missing":
             msg = "required key is missing"
         elif first["type"] == "union_tag_invalid":
+            path += ".kind"
             ctx = first.get("ctx", {})
             msg = f"kind {ctx.get('tag')!r} is not a tag kind (allowed: {ctx.get('expected_tags', '').replace(chr(39), '')})"
         elif first["type"] == "union_tag_not_found":
+            path += ".kind"
             msg = "required key `kind` is missing"
         else:
             reasons = []
@@ -305,7 +307,7 @@ class Loader:
         existing = self.tags[tag.subject].get(tag.name)
         if existing is not None:
             where = f"family {existing.family!r} at {existing.origin}" if existing.family else str(existing.origin)
-            self.problems.add(origin.file, origin.line, origin.path, f"tag name {tag.name!r} is already used for subject {tag.subject!r} ({where})", code="duplicate")
+            self.problems.add(origin.file, origin.line, f"{origin.path}.name", f"tag name {tag.name!r} is already used for subject {tag.subject!r} ({where})", code="duplicate")
             return
         self.tags[tag.subject][tag.name] = tag
 
