@@ -21,7 +21,7 @@ def canonical(config: IdentityConfig, id_type: str, raw: str | None) -> tuple[st
     if rule.lower:
         value = value.lower()
     blocklist = config.blocklist(id_type)
-    if value in blocklist.exact or any(re.search(p, value) for p in blocklist.regex):
+    if value in blocklist.exact or raw.strip() in blocklist.exact or any(re.search(p, value) for p in blocklist.regex):
         return value, "blocked"
     if not re.search(rule.pattern, value):
         return value, "invalid"

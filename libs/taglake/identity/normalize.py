@@ -55,7 +55,8 @@ def classify(id_type: str, column: Column | str, config: IdentityConfig | None =
     # Blocklists before validation: a placeholder such as "null" or "00000000000" is reported as
     # what it is, not as a malformed value.
     if blocklist.exact:
-        hit = value.isin(*blocklist.exact)
+        # Also on the raw value (trimmed): cleaning would turn the placeholder "-1" into "1".
+        hit = value.isin(*blocklist.exact) | F.trim(_column(column).cast("string")).isin(*blocklist.exact)
         status = status.when(hit, F.lit(BLOCKED))
         reason = reason.when(hit, F.lit("blocklist: exact value"))
     for pattern in blocklist.regex:
