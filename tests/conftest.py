@@ -6,13 +6,20 @@ automatically, so `pytest -m "not spark"` runs the pure-Python suite in seconds.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from taglake.settings import Settings, load_settings
+
+# The demo and the tests think in China time (conf: spark.sql.session.timeZone = Asia/Shanghai);
+# Python's own conversions of datetimes to and from Spark must use the same zone.
+os.environ["TZ"] = "Asia/Shanghai"
+time.tzset()
 
 SPARK_TEST_CONF = {
     "spark.master": "local[2]",
@@ -63,6 +70,20 @@ def settings(spark, base_settings: Settings, request: pytest.FixtureRequest):
         if view.isTemporary:
             spark.catalog.dropTempView(view.name)
     spark.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(spark, base_settings: Settings) -> Settings:
+    """The tiny demo sources (seed 7, history ending 2026-11-22), generated once per session into the
+    database `tiny_demo`; shared read-only by every suite that needs realistic source data."""
+    import datetime as dt
+
+    from taglake.demo import generate
+
+    demo = base_settings.with_overrides(database="tiny_demo")
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {demo.database}")
+    generate(spark, demo, scale="tiny", seed=7, end_date=dt.date(2026, 11, 22))
+    return demo
 
 
 @pytest.fixture

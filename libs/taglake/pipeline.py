@@ -39,6 +39,7 @@ class Stage:
 STAGES: list[Stage] = [
     Stage("sources", "check the source tables and record their row counts", "taglake.sources:run_stage"),
     Stage("oneid", "resolve identities into stable OneIDs", "taglake.identity.job:run_stage"),
+    Stage("tags", "compute every subject's tag snapshot", "taglake.compute.job:run_stage"),
 ]
 
 

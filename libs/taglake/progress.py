@@ -73,7 +73,9 @@ def configure_logging(verbose: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.propagate = False
-    # py4j logs every gateway call at INFO; keep it out of the user's way.
+    # py4j logs every gateway call at INFO, and PySpark logs every failed query as a page of JSON
+    # before raising it; taglake reports the error itself, in one line.
     logging.getLogger("py4j").setLevel(logging.ERROR)
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     if not sys.stderr.isatty():
         handler.console.width = 160

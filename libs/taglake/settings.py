@@ -43,6 +43,17 @@ class RetentionSettings(StrictModel):
     month_ends: int = Field(12, ge=0)
 
 
+class TagSettings(StrictModel):
+    #: Tag columns per physical Delta table (column group). Measured: writing the same cells as
+    #: groups of <= 500 columns costs 5-6x less than one 5,000-column table (docs/storage.md).
+    group_size: int = Field(250, ge=10, le=5000)
+    #: Per subject, the tag columns segments filter on most: Delta collects min/max statistics for
+    #: them (instead of the first 32 columns) so filters can skip files. Booleans get no min/max.
+    stats_columns: dict[str, list[str]] = Field(default_factory=dict)
+    #: Lifecycle statuses the nightly run computes.
+    statuses: list[str] = Field(default_factory=lambda: ["online"])
+
+
 class Settings(StrictModel):
     name: str
     warehouse: str
@@ -53,6 +64,7 @@ class Settings(StrictModel):
     spark: SparkSettings = Field(default_factory=SparkSettings)
     jars: JarSettings = Field(default_factory=JarSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    tags: TagSettings = Field(default_factory=TagSettings)
     #: Folder that relative paths are resolved from; set by the loader, not in YAML.
     root: Path = Field(default=PROJECT_ROOT, exclude=True)
 

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 
 from taglake.compiler import sqlkit
-from taglake.compiler.builders import BUILDERS, load_builders
+from taglake.compiler.builders import load_builders
 from taglake.compiler.contributions import (
     FamilySql, LookupSql, PreferenceSql, RelatedAggregateSql, RowSql, ScanSql,
 )
@@ -29,7 +29,7 @@ SCAN_TYPES = (ScanSql, PreferenceSql, FamilySql)
 
 
 def contribution(tag: Tag, library: Library):
-    builders = BUILDERS or load_builders()
+    builders = load_builders()
     if tag.cell is not None and tag.kind in ("stat", "recency"):
         return builders["family"](tag, library)
     return builders[tag.kind](tag, library)

@@ -13,7 +13,7 @@ import logging
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from taglake.compiler.plan import DAYS_AGO, KEY, SNAPSHOT, TIME, SourceRead
+from taglake.compiler.plan import DAYS_AGO, KEY, RELATED, SNAPSHOT, TIME, SourceRead
 from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.tagdefs.expressions import quote_identifier as q
@@ -52,44 +52,48 @@ def base_rows(spark, settings: Settings, read: SourceRead, date: dt.date) -> Dat
 
 
 def resolved_rows(spark, settings: Settings, read: SourceRead, date: dt.date, mapping: DataFrame | None = None,
-                  extra_columns: tuple[str, ...] = ()) -> DataFrame:
-    """Rows keyed by the subject (`__key`), with time columns, up to and including `date`."""
+                  related: SourceRead | None = None) -> DataFrame:
+    """Rows keyed by the subject (`__key`), with time columns, up to and including `date`.
+    With `related`, the same rows also carry the related subject's key as `__related`."""
     rows = base_rows(spark, settings, read, date)
-    columns = [c for c in dict.fromkeys((*read.columns, *extra_columns)) if c not in (KEY,)]
-    select = [f"{q(c)}" for c in columns if c in rows.columns]
+    columns = list(dict.fromkeys((*read.columns, *(related.columns if related else ()))))
     missing = [c for c in columns if c not in rows.columns]
     if missing:
         raise DataError(f"source {read.source} ({qualified(settings, read.table)}) has no column(s) {', '.join(missing)}")
+    select = [q(c) for c in columns]
     if read.time_column:
         time_sql = f"CAST({q(read.time_column)} AS TIMESTAMP)"
         select += [f"{time_sql} AS {q(TIME)}", f"datediff({q(SNAPSHOT)}, to_date({time_sql})) AS {q(DAYS_AGO)}"]
     else:
         select += [f"CAST(NULL AS TIMESTAMP) AS {q(TIME)}", f"0 AS {q(DAYS_AGO)}"]
     select.append(q(SNAPSHOT))
-
-    if read.identity:
-        rows = _with_oneid(rows, read, mapping)
-        select.append(q(KEY))
-    else:
-        select.append(f"CAST({q(read.key_column)} AS STRING) AS {q(KEY)}")
-    out = rows.selectExpr(*select).where(f"{q(KEY)} IS NOT NULL AND {q(KEY)} <> ''")
+    rows, key_sql = _with_key(rows, read, mapping, "k")
+    select.append(f"{key_sql} AS {q(KEY)}")
+    where = [f"{q(KEY)} IS NOT NULL AND {q(KEY)} <> ''"]
+    if related is not None:
+        rows, related_sql = _with_key(rows, related, mapping, "r")
+        select.append(f"{related_sql} AS {q(RELATED)}")
+        where.append(f"{q(RELATED)} IS NOT NULL AND {q(RELATED)} <> ''")
     if read.time_column:
         # A snapshot never sees the future: rows after the snapshot date are ignored.
-        out = out.where(f"{q(DAYS_AGO)} >= 0")
-    return out
+        where.append(f"{q(DAYS_AGO)} >= 0")
+    return rows.selectExpr(*select).where(" AND ".join(where))
 
 
-def _with_oneid(rows: DataFrame, read: SourceRead, mapping: DataFrame | None) -> DataFrame:
-    """Map identifier columns to OneIDs, in order of preference (first identifier that resolves)."""
+def _with_key(rows: DataFrame, read: SourceRead, mapping: DataFrame | None, tag: str) -> tuple[DataFrame, str]:
+    """Rows plus what the subject key is: a direct column, or the OneID of the first identifier
+    column (in order of preference) that the mapping resolves."""
+    if not read.identity:
+        return rows, f"CAST({q(read.key_column)} AS STRING)"
     if mapping is None:
         raise DataError(f"source {read.source} maps to members through OneID, but there is no OneID mapping; run `taglake oneid` first")
     from taglake.identity.normalize import canonical
 
-    keys = []
+    found = []
     for i, (id_type, column) in enumerate(read.identity):
-        alias = f"__id{i}"
-        rows = rows.select("*", canonical(id_type, F.col(column)).alias(alias))
-        ids = mapping.where(F.col("id_type") == id_type).select(F.col("id_value").alias(alias), F.col("oneid").alias(f"__oneid{i}"))
-        rows = rows.join(ids, on=alias, how="left")
-        keys.append(F.col(f"__oneid{i}"))
-    return rows.select("*", F.coalesce(*keys).alias(KEY))
+        value, oneid = f"__{tag}id{i}", f"__{tag}oneid{i}"
+        rows = rows.select("*", canonical(id_type, F.col(column)).alias(value))
+        ids = mapping.where(F.col("id_type") == id_type).select(F.col("id_value").alias(value), F.col("oneid").alias(oneid))
+        rows = rows.join(ids, on=value, how="left")
+        found.append(q(oneid))
+    return rows, f"coalesce({', '.join(found)})" if len(found) > 1 else found[0]

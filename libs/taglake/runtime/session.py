@@ -91,7 +91,9 @@ def build_session(settings: Settings, extra_conf: dict[str, str] | None = None):
     if settings.checkpoint_dir:
         spark.sparkContext.setCheckpointDir(settings.path(settings.checkpoint_dir))
     try:
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.database}")
+        # Checked first: Hive logs an ERROR line for CREATE DATABASE IF NOT EXISTS on an existing one.
+        if not spark.catalog.databaseExists(settings.database):
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.database}")
     except Exception as exc:
         if "Another instance of Derby" in str(exc) or "XSDB6" in str(exc):
             raise EnvironmentProblem(

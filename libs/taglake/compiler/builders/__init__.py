@@ -27,7 +27,13 @@ def builder(kind: str) -> Callable[[Callable[..., Contribution]], Callable[..., 
     return register
 
 
+_loaded = False
+
+
 def load_builders() -> dict[str, Callable[..., Contribution]]:
-    for module in _MODULES:
-        importlib.import_module(f"taglake.compiler.builders.{module}")
+    global _loaded
+    if not _loaded:
+        for module in _MODULES:
+            importlib.import_module(f"taglake.compiler.builders.{module}")
+        _loaded = True
     return BUILDERS

@@ -1,0 +1,307 @@
+"""Compute a snapshot of tags: the compiled plan, depth by depth, into column-group Delta tables.
+
+Order of work for one run (one snapshot date, one or more subjects):
+  depth 0   per subject and source: the source is read and keyed once (persisted), then every
+            scan step on it runs — one GROUP BY for its scalar tags, preference steps, and its
+            families in long form, each family column group written as soon as it is computed;
+            the scalar results are joined to the subject's population: the *core* frame.
+  depth d   per subject: derived tags as one select over the core (plus any family columns they
+            read), cross-subject tags from related subjects' cores (or their stored snapshot when
+            the related subject is not part of this run); checkpointed after every depth.
+  finally   core tags written to their column groups, statistics, registry, then the views are
+            re-pinned to the new Delta versions — the moment readers switch to the new snapshot.
+Re-running a date replaces that date in every group (replaceWhere): idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from taglake.compiler import compile_library
+from taglake.compiler.plan import (
+    KEY, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, FamilyStep, Output, Plan, PreferenceStep,
+    SubjectPlan,
+)
+from taglake.compute import families as fam
+from taglake.compute import steps as run_step
+from taglake.compute.sources import resolved_rows
+from taglake.compute.writer import GroupWriter
+from taglake.errors import DataError
+from taglake.progress import step as progress
+from taglake.settings import Settings
+from taglake.snapshots import read as snapshot_read
+from taglake.snapshots import registry, retention, views
+from taglake.snapshots.layout import Placement, assign, by_group
+from taglake.tagdefs.library import Library
+from taglake.tagdefs.expressions import quote_identifier as q
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SubjectResult:
+    subject: str
+    date: dt.date
+    tags: int
+    rows: int
+    groups: int
+    rows_scanned: int
+    seconds: float
+    version_changes: int = 0
+    expired: list[dt.date] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    plan: SubjectPlan
+    key: str                              # key column name in the tag tables
+    population: DataFrame | None = None
+    core: DataFrame | None = None         # __key + core tags computed so far
+    placements: dict[str, Placement] = field(default_factory=dict)
+    family_tags: set[str] = field(default_factory=set)
+    written: dict[str, int] = field(default_factory=dict)   # group -> Delta version written
+    rows_scanned: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+class TagRun:
+    def __init__(self, spark, settings: Settings, library: Library, date: dt.date,
+                 subjects: list[str] | None = None, statuses: tuple[str, ...] | None = None):
+        self.spark, self.settings, self.library, self.date = spark, settings, library, date
+        self.statuses = tuple(statuses or settings.tags.statuses)
+        wanted = set(subjects) if subjects else None
+        unknown = sorted((wanted or set()) - set(library.subjects))
+        if unknown:
+            raise DataError(f"unknown subject(s) {', '.join(unknown)}; subjects: {', '.join(sorted(library.subjects))}")
+        self.plan: Plan = compile_library(library, self.statuses, wanted)
+        self.subjects = sorted(wanted if wanted else self.plan.subjects)
+        self.subjects = [s for s in self.subjects if s in self.plan.subjects]
+        self.run_id = uuid.uuid4().hex[:12]
+        self.writer = GroupWriter(spark, settings, date)
+        self._mapping: DataFrame | None = None
+        self._persisted: list[DataFrame] = []
+
+    # -- inputs -----------------------------------------------------------------------------------
+
+    def mapping(self) -> DataFrame:
+        if self._mapping is None:
+            from taglake.identity.mapping import mapping_as_of
+
+            self._mapping = mapping_as_of(self.spark, self.settings, self.date).persist(StorageLevel.MEMORY_AND_DISK)
+            self._persisted.append(self._mapping)
+        return self._mapping
+
+    def _rows(self, read, related=None) -> DataFrame:
+        needs_mapping = bool(read.identity or (related is not None and related.identity))
+        return resolved_rows(self.spark, self.settings, read, self.date, self.mapping() if needs_mapping else None, related)
+
+    def population(self, plan: SubjectPlan) -> DataFrame:
+        pop = plan.population
+        if pop.identity:
+            frame = self.mapping().selectExpr(f"oneid AS {q(KEY)}").distinct()
+        else:
+            rows = self._rows(pop.read)
+            frame = (rows.where(pop.where_sql) if pop.where_sql else rows).select(KEY).distinct()
+        return frame
+
+    # -- the run ------------------------------------------------------------------------------------
+
+    def run(self) -> list[SubjectResult]:
+        states = {s: self._prepare(s) for s in self.subjects}
+        try:
+            for depth in range(self.plan.depths):
+                for subject in self.subjects:
+                    state = states[subject]
+                    todo = [step for d, step in state.plan.steps if d == depth]
+                    if todo:
+                        with progress(f"tags[{subject}] depth {depth}: {len(todo)} step(s)") as current:
+                            if depth == 0:
+                                self._scan(state, todo)
+                            else:
+                                self._derive(state, todo, states)
+                            current.count(tags=sum(len(s.outputs) for s in todo))
+            return [self._finish(states[s]) for s in self.subjects]
+        finally:
+            for df in self._persisted:
+                df.unpersist()
+
+    def _prepare(self, subject: str) -> _State:
+        plan = self.plan.subjects[subject]
+        key = self.library.subjects[subject].key
+        outputs = plan.outputs()
+        clash = [o.name for o in outputs if o.name in (key, "snapshot_date")]
+        if clash:
+            raise DataError(f"tag name(s) {', '.join(clash)} of {subject} collide with the key or snapshot_date column")
+        state = _State(plan, key)
+        tags = self.library.tags[subject]
+        ordered = [(o.name, tags[o.name].family) for o in outputs]
+        state.placements = assign(ordered, registry.placements(self.spark, self.settings, subject), self.settings.tags.group_size)
+        state.family_tags = {name for name, family in ordered if family}
+        with progress(f"tags[{subject}] population") as current:
+            state.population = self._checkpoint(self.population(plan))
+            current.count(rows=state.population.count())
+        state.core = state.population
+        return state
+
+    def _checkpoint(self, df: DataFrame) -> DataFrame:
+        # Cuts lineage (deep plans over hundreds of columns) and pins the result for reuse.
+        return df.checkpoint(eager=True)
+
+    def _scan(self, state: _State, todo: list) -> None:
+        by_source: dict[str, list] = defaultdict(list)
+        for step in todo:
+            by_source[step.read.source].append(step)
+        parts: list[DataFrame] = []
+        outputs: list[Output] = []
+        for source, source_steps in sorted(by_source.items()):
+            # One read per source for all its steps: the union of the columns they need.
+            columns = tuple(sorted({c for s in source_steps for c in s.read.columns}))
+            read = replace(source_steps[0].read, columns=columns)
+            with progress(f"tags[{state.plan.subject}] source {source}") as current:
+                rows = self._rows(read).persist(StorageLevel.DISK_ONLY)
+                self._persisted.append(rows)
+                scanned = rows.count()
+                state.rows_scanned += scanned
+                current.count(rows=scanned, steps=len(source_steps))
+                for step in source_steps:
+                    if isinstance(step, AggregateStep):
+                        # Materialised while the source rows are still cached: one subject row each.
+                        parts.append(self._checkpoint(run_step.aggregate(self.spark, rows, step)))
+                        outputs += step.outputs
+                    elif isinstance(step, PreferenceStep):
+                        parts.append(self._checkpoint(run_step.preference(self.spark, rows, step)))
+                        outputs += step.outputs
+                    elif isinstance(step, FamilyStep):
+                        self._family(state, rows, step)
+                rows.unpersist()
+        core_outputs = [o for o in outputs if o.name not in state.family_tags]
+        if core_outputs:
+            with progress(f"tags[{state.plan.subject}] core: {len(core_outputs)} scalar tags") as current:
+                state.core = self._checkpoint(run_step.with_defaults(state.population, parts, core_outputs))
+                current.count(columns=len(state.core.columns) - 1)
+
+    def _family(self, state: _State, rows: DataFrame, step: FamilyStep) -> None:
+        group_of = {c.tag: state.placements[c.tag].group for c in step.cells}
+        long, groups = fam.long_rows(self.spark, rows, step, group_of)
+        path = f"{self.settings.path(self.settings.checkpoint_dir)}/long/{self.run_id}/{step.family}"
+        with progress(f"tags[{state.plan.subject}] family {step.family}: long form") as current:
+            long.write.mode("overwrite").partitionBy(fam.GROUP).parquet(path)
+            current.count(cells=len(step.cells), groups=len(groups))
+        stored = self.spark.read.parquet(path)
+        for group in groups:
+            with progress(f"tags[{state.plan.subject}] group {group.name}") as current:
+                frame = fam.group_frame(self.spark, stored.where(f"{q(fam.GROUP)} = '{group.name}'"), group)
+                wide = run_step.with_defaults(state.population, [frame], [Output(t, "", ty, d) for t, _sql, ty, d in group.columns])
+                self._write_group(state, group.name, wide, current)
+
+    def _derive(self, state: _State, todo: list, states: dict[str, _State]) -> None:
+        subject = state.plan.subject
+        for step in todo:
+            keep = list(state.core.columns)
+            if isinstance(step, DerivedStep):
+                family_inputs = sorted(i for i in step.inputs if i in state.family_tags)
+                # Derived expressions may read `snapshot_date`: bound as a literal column.
+                frame = state.core.select("*", F.lit(self.date).alias(SNAPSHOT))
+                if family_inputs:
+                    frame = frame.join(self._stored_tags(state, family_inputs), on=KEY, how="left")
+                result = run_step.derived(self.spark, frame, step, keep)
+            elif isinstance(step, CrossLookupStep):
+                related = self.related_tags(step.related, sorted(step.related_inputs), states)
+                result = run_step.cross_lookup(self.spark, state.core, step, related, keep)
+            elif isinstance(step, CrossAggregateStep):
+                related = self.related_tags(step.related, sorted(step.related_inputs), states)
+                pairs = self._rows(step.read, step.related_read)
+                part = run_step.cross_aggregate(self.spark, pairs, step, related)
+                result = run_step.with_defaults(state.core, [part], step.outputs, keep=keep)
+            else:  # pragma: no cover
+                raise TypeError(type(step).__name__)
+            family_out = [o.name for o in step.outputs if o.name in state.family_tags]
+            if family_out:
+                for group, tags in by_group({t: state.placements[t] for t in family_out}).items():
+                    with progress(f"tags[{subject}] group {group}") as current:
+                        self._write_group(state, group, result.select(KEY, *tags), current)
+                result = result.drop(*family_out)
+            state.core = self._checkpoint(result)
+
+    def _stored_tags(self, state: _State, tags: list[str]) -> DataFrame:
+        """Family tags written earlier in this run, read back from their groups at this date."""
+        frame = None
+        for group, cols in by_group({t: state.placements[t] for t in tags}).items():
+            table = self.writer.table(state.plan.subject, group)
+            part = self.spark.sql(f"SELECT {q(state.key)} AS {q(KEY)}, {', '.join(map(q, cols))} FROM {table} "
+                                  f"WHERE snapshot_date = DATE'{self.date}'")
+            frame = part if frame is None else frame.join(part, on=KEY, how="inner")
+        return frame
+
+    def related_tags(self, subject: str, tags: list[str], states: dict[str, _State]) -> DataFrame:
+        """A related subject's tags: from this run's core, or from its stored snapshot."""
+        state = states.get(subject)
+        if state is not None:
+            missing = [t for t in tags if t not in state.core.columns and t not in state.family_tags]
+            if missing:  # pragma: no cover - the depth order guarantees they were computed
+                raise DataError(f"{subject} tags {', '.join(missing)} are not computed yet")
+            core_tags = [t for t in tags if t in state.core.columns]
+            frame = state.core.select(KEY, *core_tags)
+            family = [t for t in tags if t in state.family_tags]
+            return frame.join(self._stored_tags(state, family), on=KEY, how="left") if family else frame
+        key = self.library.subjects[subject].key
+        stored = snapshot_read.read_tags(self.spark, self.settings, subject, key, self.date, tags)
+        return stored.frame.selectExpr(f"{q(key)} AS {q(KEY)}", *map(q, tags))
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def _write_group(self, state: _State, group: str, frame: DataFrame, current) -> None:
+        columns = by_group(state.placements)[group]
+        types = {o.name: o.type for o in state.plan.outputs()}
+        comments = {n: self.library.tags[state.plan.subject][n].display_name for n in columns if n in self.library.tags[state.plan.subject]}
+        stats_cols = self.settings.tags.stats_columns.get(state.plan.subject, [])
+        version, rows = self.writer.write(state.plan.subject, state.key, group, frame, columns, types, comments, stats_cols)
+        state.written[group] = version
+        current.count(rows=rows, tags=len([c for c in columns if c in frame.columns]), version=version)
+
+    def _finish(self, state: _State) -> SubjectResult:
+        subject = state.plan.subject
+        core_groups = {g: cols for g, cols in by_group(state.placements).items() if g not in state.written}
+        for group in core_groups:
+            with progress(f"tags[{subject}] group {group}") as current:
+                self._write_group(state, group, state.core, current)
+        tags = [self.library.tags[subject][o.name] for o in state.plan.outputs()]
+        hashes = {t.name: self.library.definition_hash(t) for t in tags}
+        with progress(f"tags[{subject}] statistics and registry") as current:
+            stats = self.writer.stats(subject, state.key, by_group(state.placements))
+            registry.overwrite(self.spark, self.settings, registry.STATS_TABLE, stats, registry.STATS_SCHEMA,
+                               f"subject = '{subject}' AND snapshot_date = DATE'{self.date}'")
+            registry.save_placements(self.spark, self.settings, subject, state.placements,
+                                     {o.name: o.type for o in state.plan.outputs()},
+                                     {t.name: t.family for t in tags}, self.date)
+            changes = registry.record_versions(self.spark, self.settings, subject, tags, hashes, self.date)
+            rows = stats[0][3] if stats else 0
+            current.count(stats=len(stats), new_or_changed_versions=len(changes))
+        versions = self.writer.current_versions(subject, by_group(state.placements))
+        now = dt.datetime.now()
+        registry.record_snapshot(self.spark, self.settings, registry.SnapshotRecord(
+            subject, self.date, self.run_id, "complete", len(tags), rows,
+            self.library.library_hash(subject, self.statuses), versions,
+            round(time.perf_counter() - state.started, 3), now - dt.timedelta(seconds=time.perf_counter() - state.started), now))
+        expired = retention.enforce(self.spark, self.settings, subject)
+        if expired:
+            versions = self.writer.current_versions(subject, by_group(state.placements))
+        latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
+        views.publish(self.spark, self.settings, subject, state.key, by_group(state.placements), versions, latest,
+                      f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date")
+        return SubjectResult(subject, self.date, len(tags), rows, len(versions), state.rows_scanned,
+                             round(time.perf_counter() - state.started, 1), len(changes), expired)
+
+
+def compute_tags(spark, settings: Settings, library: Library, date: dt.date, subjects: list[str] | None = None,
+                 statuses: tuple[str, ...] | None = None) -> list[SubjectResult]:
+    return TagRun(spark, settings, library, date, subjects, statuses).run()

@@ -1,0 +1,109 @@
+"""Executors for the compiled steps other than families. Each takes resolved rows (or the
+subject's current tag frame) and returns a DataFrame keyed by `__key`; SQL text goes to Spark in
+one call per step (no per-column Py4J round trips, no withColumn chains)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from pyspark.sql import DataFrame
+
+from taglake.compiler.plan import (
+    DIM, KEY, RELATED, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, PreferenceStep,
+)
+from taglake.compiler import sqlkit
+from taglake.compiler.builders.cross import RELATED_PREFIX
+from taglake.tagdefs.expressions import quote_identifier as q, quote_literal
+
+log = logging.getLogger(__name__)
+
+
+def temp_view(df: DataFrame, prefix: str) -> str:
+    name = f"__{prefix}_{uuid.uuid4().hex[:10]}"
+    df.createOrReplaceTempView(name)
+    return name
+
+
+def aggregate(spark, rows: DataFrame, step: AggregateStep) -> DataFrame:
+    view = temp_view(rows, "rows")
+    cols = ", ".join(f"{o.sql} AS {q(o.name)}" for o in step.outputs)
+    # The snapshot date is constant; grouping by it lets recency tags use it next to aggregates.
+    return spark.sql(f"SELECT {q(KEY)}, {cols} FROM {view} GROUP BY {q(KEY)}, {q(SNAPSHOT)}")
+
+
+def preference(spark, rows: DataFrame, step: PreferenceStep) -> DataFrame:
+    view = temp_view(rows, "rows")
+    measures = ", ".join(f"{sql} AS {q(alias)}" for alias, sql in step.measures)
+    dim = f"CAST(({step.dimension_sql}) AS STRING)"
+    phase1 = spark.sql(
+        f"SELECT {q(KEY)}, {q(SNAPSHOT)}, {dim} AS {q(DIM)}, {measures} FROM {view} "
+        f"WHERE ({step.dimension_sql}) IS NOT NULL GROUP BY {q(KEY)}, {q(SNAPSHOT)}, {dim}")
+    p1 = temp_view(phase1, "pref")
+    picks = ", ".join(f"{o.sql} AS {q(o.name)}" for o in step.outputs)
+    return spark.sql(f"SELECT {q(KEY)}, {picks} FROM {p1} GROUP BY {q(KEY)}")
+
+
+def thresholds(spark, frame: DataFrame, step: DerivedStep) -> dict[str, str]:
+    """Population percentiles for percentile buckets, computed in one pass over the subject."""
+    if not step.thresholds:
+        return {}
+    view = temp_view(frame, "pop")
+    exprs = []
+    for t in step.thresholds:
+        where = f" AND ({t.where_sql})" if t.where_sql else ""
+        exprs.append(f"percentile(CASE WHEN {q(t.input)} IS NOT NULL{where} THEN CAST({q(t.input)} AS DOUBLE) END, {t.fraction!r}) AS {q(t.placeholder)}")
+    row = spark.sql(f"SELECT {', '.join(exprs)} FROM {view}").first()
+    # A population with no values gives no thresholds: every bucket then compares with NULL (null label).
+    return {t.placeholder: (repr(float(row[t.placeholder])) if row[t.placeholder] is not None else "CAST(NULL AS DOUBLE)")
+            for t in step.thresholds}
+
+
+def derived(spark, frame: DataFrame, step: DerivedStep, keep: list[str]) -> DataFrame:
+    """`keep` columns of `frame` plus the step's outputs, in one select."""
+    bound = thresholds(spark, frame, step)
+    view = temp_view(frame, "tags")
+    outputs = []
+    for o in step.outputs:
+        sql = o.sql
+        for placeholder, value in bound.items():
+            sql = sql.replace("{" + placeholder + "}", value)
+        outputs.append(f"{sql} AS {q(o.name)}")
+    kept = ", ".join(q(c) for c in keep)
+    return spark.sql(f"SELECT {kept}, {', '.join(outputs)} FROM {view}")
+
+
+def cross_lookup(spark, frame: DataFrame, step: CrossLookupStep, related: DataFrame, keep: list[str]) -> DataFrame:
+    """`related` has the related subject's key as `__key` and its tags; join through the key tag."""
+    rel = related.select(related[KEY].alias(RELATED), *[related[c].alias(RELATED_PREFIX + c) for c in related.columns if c != KEY])
+    left, right = temp_view(frame, "tags"), temp_view(rel, "related")
+    kept = ", ".join(f"l.{q(c)}" for c in keep)
+    outputs = ", ".join(f"{o.sql} AS {q(o.name)}" for o in step.outputs)
+    return spark.sql(f"SELECT {kept}, {outputs} FROM {left} l LEFT JOIN {right} r ON l.{q(step.key_tag)} = r.{q(RELATED)}")
+
+
+def cross_aggregate(spark, pairs_rows: DataFrame, step: CrossAggregateStep, related: DataFrame) -> DataFrame:
+    """Distinct (subject, related subject) pairs within the window, each related subject once."""
+    condition = sqlkit.all_of(sqlkit.window_condition(step.window), step.where_sql)
+    rows = temp_view(pairs_rows, "pairs")
+    pairs = spark.sql(f"SELECT DISTINCT {q(KEY)}, {q(RELATED)} FROM {rows}" + (f" WHERE {condition}" if condition else ""))
+    rel = related.select(related[KEY].alias(RELATED), *[related[c].alias(RELATED_PREFIX + c) for c in related.columns if c != KEY])
+    joined = temp_view(pairs.join(rel, on=RELATED, how="left"), "pairs_tags")
+    outputs = ", ".join(f"{o.sql} AS {q(o.name)}" for o in step.outputs)
+    return spark.sql(f"SELECT {q(KEY)}, {outputs} FROM {joined} GROUP BY {q(KEY)}")
+
+
+def with_defaults(frame: DataFrame, parts: list[DataFrame], outputs: list, keep: list[str] | None = None) -> DataFrame:
+    """`frame` (the population, or the current tags) left-joined with step results; outputs with a
+    default (count-like tags: 0) get it where a subject had no rows. `keep` columns are carried."""
+    joined = frame
+    for part in parts:
+        joined = joined.join(part, on=KEY, how="left")
+    view = temp_view(joined, "core")
+    cols = [q(c) for c in (keep or [KEY])]
+    for o in outputs:
+        if o.default is not None:
+            cols.append(f"CAST(coalesce({q(o.name)}, {quote_literal(o.default)}) AS {o.type.upper()}) AS {q(o.name)}")
+        else:
+            cols.append(q(o.name))
+    return frame.sparkSession.sql(f"SELECT {', '.join(cols)} FROM {view}")

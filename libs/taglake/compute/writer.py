@@ -1,0 +1,100 @@
+"""Writing one column group of one snapshot date: an atomic Delta commit per group table.
+
+Tables are created explicitly (partitioned by snapshot_date, Delta column mapping by name, min/max
+statistics on the configured filter columns instead of the first 32, column comments from display
+names) and grow by ALTER TABLE ADD COLUMNS when tags are added: old dates keep their values and
+read NULL for tags that did not exist yet. A date is written with replaceWhere on its partition,
+so a re-run replaces exactly that date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pyspark.sql import DataFrame
+
+from taglake.compiler.plan import KEY
+from taglake.errors import DataError
+from taglake.settings import Settings
+from taglake.snapshots.layout import SNAPSHOT_COLUMN, group_table
+from taglake.snapshots.stats import group_stats
+from taglake.tagdefs.expressions import quote_identifier as q
+from taglake.tagdefs.expressions import quote_literal
+
+log = logging.getLogger(__name__)
+
+
+class GroupWriter:
+    def __init__(self, spark, settings: Settings, date: dt.date):
+        self.spark, self.settings, self.date = spark, settings, date
+
+    def table(self, subject: str, group: str) -> str:
+        return self.settings.table(group_table(subject, group))
+
+    def _existing(self, table: str) -> dict[str, str] | None:
+        if not self.spark.catalog.tableExists(table):
+            return None
+        return {f.name: f.dataType.simpleString() for f in self.spark.table(table).schema.fields}
+
+    def ensure_table(self, table: str, key: str, columns: list[str], types: dict[str, str], comments: dict[str, str],
+                     stats_columns: list[str]) -> dict[str, str]:
+        existing = self._existing(table)
+        if existing is None:
+            defs = ", ".join(
+                [f"{q(key)} STRING NOT NULL", f"{q(SNAPSHOT_COLUMN)} DATE NOT NULL"]
+                + [f"{q(c)} {types[c].upper()} COMMENT {quote_literal(comments.get(c, ''))}" for c in columns])
+            skipping = ",".join([key, *[c for c in stats_columns if c in columns]])
+            self.spark.sql(
+                f"CREATE TABLE IF NOT EXISTS {table} ({defs}) USING DELTA PARTITIONED BY ({q(SNAPSHOT_COLUMN)}) "
+                f"TBLPROPERTIES ('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', "
+                f"'delta.minWriterVersion' = '5', 'delta.dataSkippingStatsColumns' = {quote_literal(skipping)})")
+            return {key: "string", SNAPSHOT_COLUMN: "date", **{c: types[c] for c in columns}}
+        added = [c for c in columns if c not in existing]
+        if added:
+            defs = ", ".join(f"{q(c)} {types[c].upper()} COMMENT {quote_literal(comments.get(c, ''))}" for c in added)
+            self.spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({defs})")
+            skipping = ",".join([key, *[c for c in stats_columns if c in columns]])
+            self.spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('delta.dataSkippingStatsColumns' = {quote_literal(skipping)})")
+            existing.update({c: types[c] for c in added})
+        changed = [c for c in columns if c in types and existing.get(c) and existing[c] != types[c].lower()]
+        if changed:
+            c = changed[0]
+            raise DataError(f"tag {c} is now {types[c]} but its column in {table} is {existing[c]}; "
+                            "give the changed tag a new name (old snapshots keep the old column)")
+        return existing
+
+    def write(self, subject: str, key: str, group: str, frame: DataFrame, columns: list[str], types: dict[str, str],
+              comments: dict[str, str], stats_columns: list[str]) -> tuple[int, int]:
+        """Replace this date in the group's table; returns (Delta version, rows written)."""
+        table = self.table(subject, group)
+        known = {c: types.get(c) for c in columns}
+        schema = self.ensure_table(table, key, [c for c in columns if known[c]], {c: t for c, t in known.items() if t},
+                                   comments, stats_columns)
+        available = set(frame.columns)
+        select = [f"{q(KEY)} AS {q(key)}", f"DATE'{self.date}' AS {q(SNAPSHOT_COLUMN)}"]
+        for col in [c for c in schema if c not in (key, SNAPSHOT_COLUMN)]:
+            # Tags no longer computed (offline, removed) stay as columns, NULL from this date on.
+            value = q(col) if col in available else "NULL"
+            select.append(f"CAST({value} AS {schema[col].upper()}) AS {q(col)}")
+        out = frame.selectExpr(*select)
+        (out.write.format("delta").mode("overwrite")
+         .option("replaceWhere", f"{SNAPSHOT_COLUMN} = DATE'{self.date}'").saveAsTable(table))
+        last = self.spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()
+        rows = int((last["operationMetrics"] or {}).get("numOutputRows", 0))
+        return int(last["version"]), rows
+
+    def current_versions(self, subject: str, groups: dict[str, list[str]]) -> dict[str, int]:
+        out = {}
+        for group in groups:
+            table = self.table(subject, group)
+            out[group] = int(self.spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"])
+        return out
+
+    def stats(self, subject: str, key: str, groups: dict[str, list[str]]) -> list[tuple]:
+        rows = []
+        for group, columns in groups.items():
+            for tag, count, non_null, distinct in group_stats(self.spark, self.table(subject, group), columns, self.date):
+                fill = non_null / count if count else None
+                rows.append((self.date, subject, tag, count, non_null, fill, distinct))
+        return rows

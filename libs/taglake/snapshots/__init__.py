@@ -1,0 +1,1 @@
+"""Daily tag snapshots: physical layout (column groups), registry, BI views, reads, retention."""

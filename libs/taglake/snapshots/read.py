@@ -1,0 +1,77 @@
+"""Read tags as of a snapshot date: only the column groups that hold the requested tags, at the
+Delta versions the snapshot registry recorded for that date (so a reader never mixes a half-
+rewritten date with the previous one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+
+from taglake.errors import DataError, InputError
+from taglake.settings import Settings
+from taglake.snapshots import registry
+from taglake.snapshots.layout import SNAPSHOT_COLUMN, by_group, group_table
+from taglake.tagdefs.expressions import quote_identifier as q
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TagFrame:
+    frame: DataFrame                 # key column + requested tags, one row per subject
+    key: str
+    versions: dict[str, int]         # group table -> Delta version read
+    snapshot: registry.SnapshotRecord
+
+
+def snapshot_or_error(spark, settings: Settings, subject: str, date: dt.date) -> registry.SnapshotRecord:
+    record = registry.snapshot(spark, settings, subject, date)
+    if record is None:
+        available = [str(r.snapshot_date) for r in registry.snapshots(spark, settings, subject)]
+        hint = f"available dates: {', '.join(available[-10:])}" if available else "no snapshot has been computed yet"
+        raise DataError(f"no complete {subject} tag snapshot for {date} ({hint}); run `taglake tags --subject {subject} --date {date}`")
+    return record
+
+
+def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, tags: list[str] | None = None,
+              pinned: bool = True) -> TagFrame:
+    """One row per subject with `tags` (all tags if None) as of `date`."""
+    record = snapshot_or_error(spark, settings, subject, date)
+    placed = registry.placements(spark, settings, subject)
+    wanted = list(dict.fromkeys(tags)) if tags is not None else list(placed)
+    unknown = [t for t in wanted if t not in placed]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(placed), n=3, cutoff=0.7)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"{subject} snapshot {date} has no tag(s) {', '.join(unknown)}{hint}")
+    groups = by_group({t: placed[t] for t in wanted})
+    frame, versions = None, {}
+    for group, columns in groups.items():
+        table = settings.table(group_table(subject, group))
+        version = record.group_versions.get(group)
+        part = _read_group(spark, table, key, columns, date, version if pinned else None)
+        versions[table] = version if pinned and version is not None else _current_version(spark, table)
+        frame = part if frame is None else frame.join(part, on=key, how="inner")
+    if frame is None:   # no tags asked for: the keys alone
+        group = next(iter(by_group(placed)))
+        frame = _read_group(spark, settings.table(group_table(subject, group)), key, [], date, None)
+    return TagFrame(frame, key, versions, record)
+
+
+def _read_group(spark, table: str, key: str, columns: list[str], date: dt.date, version: int | None) -> DataFrame:
+    select = ", ".join([q(key), *map(q, columns)])
+    where = f"{q(SNAPSHOT_COLUMN)} = DATE'{date}'"
+    if version is not None:
+        try:
+            return spark.sql(f"SELECT {select} FROM {table} VERSION AS OF {version} WHERE {where}")
+        except Exception as exc:   # the log of that version was cleaned up: read the date from now
+            log.debug("version %s of %s is no longer readable (%s); reading the current version", version, table, str(exc).splitlines()[0])
+    return spark.sql(f"SELECT {select} FROM {table} WHERE {where}")
+
+
+def _current_version(spark, table: str) -> int:
+    return int(spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"])
