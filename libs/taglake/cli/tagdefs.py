@@ -169,7 +169,9 @@ def explain(app: AppContext, tag: str, tagdefs: str | None) -> None:
     if isinstance(c, PreferenceSql):
         rows.append(("compiled", f"phase 1 per (key, value = {c.dimension_sql}): {c.measure_sql}\nphase 2 per key: {c.pick_sql.replace('{m}', 'measure')}"))
     elif isinstance(c, FamilySql):
-        rows.append(("compiled", c.standalone_sql + "\n(computed in long form with the rest of the family, then pivoted)"))
+        from taglake.compiler.builders.family import standalone_sql
+
+        rows.append(("compiled", standalone_sql(t) + "\n(computed in long form with the rest of the family, then pivoted)"))
     else:
         rows.append(("compiled", getattr(c, "sql", "")))
     direct_up = sorted(map(str, graph.dependencies(ref)))

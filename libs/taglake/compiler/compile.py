@@ -67,13 +67,15 @@ def source_read(library: Library, source: str, subject: str, columns: set[str] |
 
 def select_tags(library: Library, statuses: tuple[str, ...], subjects: set[str] | None = None) -> list[Tag]:
     """Tags with a chosen status, plus everything they depend on (so a run is self-contained)."""
-    graph = library.dag()
+    by_ref = {t.ref: t for t in library.all_tags()}
+    stack = [t.ref for t in by_ref.values() if t.status in statuses and (subjects is None or t.subject in subjects)]
     chosen: set[TagRef] = set()
-    for tag in library.all_tags():
-        if tag.status in statuses and (subjects is None or tag.subject in subjects):
-            chosen.add(tag.ref)
-            chosen |= graph.upstream(tag.ref)
-    return [library.tag(ref) for ref in sorted(chosen)]
+    while stack:   # one walk up the dependencies of every chosen tag
+        ref = stack.pop()
+        if ref not in chosen:
+            chosen.add(ref)
+            stack.extend(by_ref[ref].deps)
+    return [by_ref[ref] for ref in sorted(chosen)]
 
 
 def compile_library(library: Library, statuses: tuple[str, ...] = ("online",), subjects: set[str] | None = None) -> Plan:
@@ -126,7 +128,7 @@ def compile_library(library: Library, statuses: tuple[str, ...] = ("online",), s
             if step is None:
                 step = families[c.family] = _family_step(tag, library)
             step.cells.append(c.cell)
-            step.outputs.append(out(c.standalone_sql))
+            step.outputs.append(Output(tag.name, "", tag.type, tag.default))   # computed in long form
         elif isinstance(c, RowSql):
             step = derived.setdefault((tag.subject, d), DerivedStep(tag.subject, []))
             sql = c.sql if tag.default is None else f"coalesce({c.sql}, {sqlkit.literal(tag.default)})"

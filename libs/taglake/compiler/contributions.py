@@ -66,7 +66,7 @@ class FamilySql:
 
     family: str
     cell: FamilyCell
-    standalone_sql: str          # the same cell as an ordinary filtered aggregate (explain, baseline)
+    standalone_sql: str          # empty: built on demand by builders.family.standalone_sql
     source: str = ""
     columns: frozenset[str] = field(default_factory=frozenset)
 

@@ -49,11 +49,12 @@ def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, 
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"{subject} snapshot {date} has no tag(s) {', '.join(unknown)}{hint}")
     groups = by_group({t: placed[t] for t in wanted})
+    types = registry.column_types(spark, settings, subject)
     frame, versions = None, {}
     for group, columns in groups.items():
         table = settings.table(group_table(subject, group))
         version = record.group_versions.get(group)
-        part = _read_group(spark, table, key, columns, date, version if pinned else None)
+        part = _read_group(spark, table, key, columns, date, version if pinned else None, types)
         versions[table] = version if pinned and version is not None else _current_version(spark, table)
         frame = part if frame is None else frame.join(part, on=key, how="inner")
     if frame is None:   # no tags asked for: the keys alone
@@ -62,15 +63,23 @@ def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, 
     return TagFrame(frame, key, versions, record)
 
 
-def _read_group(spark, table: str, key: str, columns: list[str], date: dt.date, version: int | None) -> DataFrame:
-    select = ", ".join([q(key), *map(q, columns)])
+def _read_group(spark, table: str, key: str, columns: list[str], date: dt.date, version: int | None,
+                types: dict[str, str] | None = None) -> DataFrame:
+    """One group at one date. A tag added after the snapshot was written reads as NULL there."""
     where = f"{q(SNAPSHOT_COLUMN)} = DATE'{date}'"
+    source = table
     if version is not None:
         try:
-            return spark.sql(f"SELECT {select} FROM {table} VERSION AS OF {version} WHERE {where}")
+            present = set(spark.sql(f"SELECT * FROM {table} VERSION AS OF {version} LIMIT 0").columns)
+            source = f"{table} VERSION AS OF {version}"
         except Exception as exc:   # the log of that version was cleaned up: read the date from now
             log.debug("version %s of %s is no longer readable (%s); reading the current version", version, table, str(exc).splitlines()[0])
-    return spark.sql(f"SELECT {select} FROM {table} WHERE {where}")
+            present = set(spark.table(table).columns)
+    else:
+        present = set(spark.table(table).columns)
+    select = [q(key)] + [q(c) if c in present else f"CAST(NULL AS {(types or {}).get(c, 'string').upper()}) AS {q(c)}"
+                         for c in columns]
+    return spark.sql(f"SELECT {', '.join(select)} FROM {source} WHERE {where}")
 
 
 def _current_version(spark, table: str) -> int:

@@ -66,6 +66,7 @@ class Cell:
     dims: tuple[tuple[str, str], ...]   # (dimension, value) in the family's `by` order
     window: int | str | None = None
     metric: str | None = None
+    values: tuple[str, ...] = ()        # the dimension values alone, in `by` order
 
 
 @dataclass(frozen=True)
@@ -124,34 +125,37 @@ def dimension_values(family: FamilyBase, lock: dict[str, Any]) -> tuple[dict[str
 
 
 def expand(family: FamilyBase, values: dict[str, list[str]], dictionaries: dict[str, dict[str, str]]) -> list[Generated]:
-    """Every tag of the family, in a stable order (dimensions in `by` order, then windows, metrics)."""
-    dims = list(family.by)
+    """Every tag of the family, in a stable order (dimensions in `by` order, then windows, metrics).
+    Template contexts are built once per value, window and metric, not once per tag."""
     per_dim = []
-    for dim in dims:
-        spec = family.by[dim]
+    for dim, spec in family.by.items():
         dictionary = dictionaries.get(dim) or dictionaries.get(spec.column) or {}
         per_dim.append([
-            (dim, value, code_for(value, dictionary), spec.labels.get(value, value)) for value in values[dim]
+            (dim, value, code_for(value, dictionary), _Text(spec.labels.get(value, value), code=code_for(value, dictionary),
+                                                             value=value, label=spec.labels.get(value, value)))
+            for value in values[dim]
         ])
     windows: list[Any] = list(family.windows) if isinstance(family, StatFamily) else [None]
     metrics: list[Any] = list(family.metrics.items()) if isinstance(family, StatFamily) else [(None, None)]
+    window_ctx = [({} if w is None else {"window": window_code(w)},
+                   {} if w is None else {"window": _Text(window_label(w), days=w, code=window_code(w))}) for w in windows]
+    metric_ctx = [({} if m is None else {"metric": m},
+                   {} if m is None else {"metric": _Text(spec.display, code=m, display=spec.display)}) for m, spec in metrics]
     out: list[Generated] = []
+    name_t, display_t, description_t = family.tag_name, family.display_name, family.description
     for combo in itertools.product(*per_dim):
-        for window in windows:
-            for metric_name, metric in metrics:
-                name_ctx: dict[str, Any] = {d: code for d, _v, code, _l in combo}
-                text_ctx: dict[str, Any] = {d: _Text(label, code=code, value=v, label=label) for d, v, code, label in combo}
-                if window is not None:
-                    name_ctx["window"] = window_code(window)
-                    text_ctx["window"] = _Text(window_label(window), days=window, code=window_code(window))
-                if metric_name is not None:
-                    name_ctx["metric"] = metric_name
-                    text_ctx["metric"] = _Text(metric.display, code=metric_name, display=metric.display)
+        dims = tuple((d, v) for d, v, _c, _t in combo)
+        values_key = tuple(v for _d, v in dims)
+        base_name = {d: code for d, _v, code, _t in combo}
+        base_text = {d: text for d, _v, _c, text in combo}
+        for w, (w_name, w_text) in zip(windows, window_ctx):
+            for (m, _spec), (m_name, m_text) in zip(metrics, metric_ctx):
+                text = {**base_text, **w_text, **m_text}
                 out.append(Generated(
-                    name=family.tag_name.format_map(name_ctx),
-                    display_name=family.display_name.format_map(text_ctx),
-                    description=family.description.format_map(text_ctx),
-                    cell=Cell(family.name, tuple((d, v) for d, v, _c, _l in combo), window, metric_name),
+                    name=name_t.format_map({**base_name, **w_name, **m_name}),
+                    display_name=display_t.format_map(text),
+                    description=description_t.format_map(text),
+                    cell=Cell(family.name, dims, w, m, values_key),
                 ))
     return out
 

@@ -64,9 +64,8 @@ class Tag:
     deps: tuple[TagRef, ...] = ()
     rendered: dict[str, str] = field(default_factory=dict)   # family-generated SQL text per role
 
-    @property
-    def ref(self) -> TagRef:
-        return TagRef(self.subject, self.name)
+    def __post_init__(self) -> None:
+        self.ref = TagRef(self.subject, self.name)   # looked up hundreds of thousands of times
 
     @property
     def family(self) -> str | None:

@@ -18,16 +18,20 @@ def cell_condition(tag) -> str | None:
     return sqlkit.all_of(window, *dims, where)
 
 
-@builder("family")
-def build(tag, library) -> FamilySql:
+def standalone_sql(tag) -> str:
+    """The cell as an ordinary filtered aggregate over the source rows: what `explain` shows and
+    what the naive baseline runs (every event evaluated against every cell)."""
     family = tag.spec
     condition = cell_condition(tag)
     if family.kind == "stat":
         metric = family.metrics[tag.cell.metric]
         value = sqlkit.source_sql(tag.exprs[f"metric:{tag.cell.metric}"]) if metric.value else None
-        sql = sqlkit.aggregate(metric.agg, condition, value)
-    else:
-        sql = recency_sql(family.pick, condition, "days_since")
-    cell = FamilyCell(tag.name, tuple(v for _d, v in tag.cell.dims), tag.cell.window, tag.cell.metric)
-    columns = frozenset(c for p in tag.exprs.values() for c in p.columns)
-    return FamilySql(family.name, cell, sql, family.source, columns)
+        return sqlkit.aggregate(metric.agg, condition, value)
+    return recency_sql(family.pick, condition, "days_since")
+
+
+@builder("family")
+def build(tag, library) -> FamilySql:
+    # The engine computes the whole family in long form; the per-cell SQL is built on demand.
+    cell = FamilyCell(tag.name, tag.cell.values, tag.cell.window, tag.cell.metric)
+    return FamilySql(tag.spec.name, cell, "", tag.spec.source)
