@@ -43,20 +43,20 @@ def test_pairwise_scores_on_a_hand_made_case(spark):
 
 @pytest.mark.slow
 def test_tiny_demo_precision_and_recall(request, spark, settings):
+    """One guarded run (the unguarded comparison is in docs/oneid.md: precision falls to ~0.04)."""
     try:
         demo = request.getfixturevalue("tiny_demo")
     except pytest.FixtureLookupError:
         pytest.skip("the tiny_demo fixture (demo generator) is not available yet")
     truth = spark.table(demo.table("src_identity_truth"))
-    results = {}
-    for guards in (True, False):
-        stats = run_oneid(spark, settings, DATE, config=demo_config(demo.database, guards), rebuild=True)
-        results[guards] = (pairwise_scores(mapping_as_of(spark, settings, DATE), truth), stats)
-        log.warning("tiny demo, guards %s: %s; largest component %s", "on" if guards else "off",
-                    results[guards][0], stats["largest_component"])
-    with_guards, without = results[True][0], results[False][0]
-    assert results[True][1]["identifiers_out"] > 0
-    assert with_guards.precision > without.precision
-    assert with_guards.precision >= 0.95 and with_guards.recall >= 0.7
-    # The counter phone alone glues thousands of strangers without guards.
-    assert results[False][1]["largest_component"] > 5 * results[True][1]["largest_component"]
+    stats = run_oneid(spark, settings, DATE, config=demo_config(demo.database, guards=True), rebuild=True)
+    scores = pairwise_scores(mapping_as_of(spark, settings, DATE), truth)
+    log.warning("tiny demo with guards: %s; largest OneID %s identifiers", scores, stats["largest_component"])
+    assert stats["dropped_blocked"] > 0 and stats["capped_nodes"] > 0
+    # Placeholders and shared identifiers no longer glue strangers together...
+    assert scores.precision >= 0.95 and stats["largest_component"] <= 50
+    # ...while recall stays near what the sources can prove (about two thirds of true pairs are
+    # ever linked by a source row in the demo data).
+    assert scores.recall >= 0.6
+    audit = spark.table(settings.table("oneid_audit"))
+    assert audit.where("category = 'blocked' AND id_type = 'phone' AND id_value = '13800000000'").count() == 1
