@@ -112,3 +112,25 @@ sources:
     assert "alipay_id" in config.id_types and config.rule("phone").pattern == r"^1[3-9]\d{9}$"
     with pytest.raises(InputError, match="identity configuration not found"):
         load_identity_config(tmp_path / "nope.yaml")
+
+
+def test_nightly_stage_passes_the_run_through(monkeypatch):
+    """pipeline.py calls `taglake.identity.job:run_stage(run)`; it reports integer counts."""
+    import datetime as dt
+
+    from taglake.identity import job
+    from taglake.pipeline import STAGES, RunContext
+
+    seen = {}
+
+    def fake_run(spark, settings, date, *, rebuild=False, run_id=None, config=None):
+        seen.update(date=date, rebuild=rebuild, run_id=run_id)
+        return {k: 1 for k in ("identifiers_in", "identifiers_out", "dropped_invalid", "dropped_blocked",
+                               "capped_nodes", "links", "components", "largest_component", "cc_rounds")}
+
+    monkeypatch.setattr(job, "run_oneid", fake_run)
+    stage = next(s for s in STAGES if s.name == "oneid")
+    run = RunContext(spark=None, settings=load_settings("local"), date=dt.date(2026, 11, 22), options={"rebuild": True})
+    counts = stage.load()(run)
+    assert seen == {"date": dt.date(2026, 11, 22), "rebuild": True, "run_id": run.run_id}
+    assert counts["components"] == 1 and all(isinstance(v, int) for v in counts.values())
