@@ -52,6 +52,9 @@ class TagSettings(StrictModel):
     stats_columns: dict[str, list[str]] = Field(default_factory=dict)
     #: Lifecycle statuses the nightly run computes.
     statuses: list[str] = Field(default_factory=lambda: ["online"])
+    #: Column groups written (and measured) concurrently: each is an independent Spark job and
+    #: Delta commit, so small groups overlap their fixed costs instead of queueing.
+    parallel_writes: int = Field(2, ge=1, le=64)
 
 
 class Settings(StrictModel):

@@ -129,7 +129,9 @@ class TagRun:
                             else:
                                 self._derive(state, todo, states)
                             current.count(tags=sum(len(s.outputs) for s in todo))
-            return [self._finish(states[s]) for s in self.subjects]
+            for subject in self.subjects:
+                self._write_core(states[subject])
+            return self._finish([states[s] for s in self.subjects])
         finally:
             for df in self._persisted:
                 df.unpersist()
@@ -162,32 +164,34 @@ class TagRun:
             by_source[step.read.source].append(step)
         parts: list[DataFrame] = []
         outputs: list[Output] = []
+        cached: list[DataFrame] = []
         for source, source_steps in sorted(by_source.items()):
             # One read per source for all its steps: the union of the columns they need.
             columns = tuple(sorted({c for s in source_steps for c in s.read.columns}))
             read = replace(source_steps[0].read, columns=columns)
             with progress(f"tags[{state.plan.subject}] source {source}") as current:
                 rows = self._rows(read).persist(StorageLevel.DISK_ONLY)
-                self._persisted.append(rows)
+                cached.append(rows)
                 scanned = rows.count()
                 state.rows_scanned += scanned
                 current.count(rows=scanned, steps=len(source_steps))
                 for step in source_steps:
                     if isinstance(step, AggregateStep):
-                        # Materialised while the source rows are still cached: one subject row each.
-                        parts.append(self._checkpoint(run_step.aggregate(self.spark, rows, step)))
+                        parts.append(run_step.aggregate(self.spark, rows, step))
                         outputs += step.outputs
                     elif isinstance(step, PreferenceStep):
-                        parts.append(self._checkpoint(run_step.preference(self.spark, rows, step)))
+                        parts.append(run_step.preference(self.spark, rows, step))
                         outputs += step.outputs
                     elif isinstance(step, FamilyStep):
                         self._family(state, rows, step)
-                rows.unpersist()
         core_outputs = [o for o in outputs if o.name not in state.family_tags]
         if core_outputs:
+            # One job joins every scalar result to the population while the sources are cached.
             with progress(f"tags[{state.plan.subject}] core: {len(core_outputs)} scalar tags") as current:
                 state.core = self._checkpoint(run_step.with_defaults(state.population, parts, core_outputs))
                 current.count(columns=len(state.core.columns) - 1)
+        for rows in cached:
+            rows.unpersist()
 
     def _family(self, state: _State, rows: DataFrame, step: FamilyStep) -> None:
         group_of = {c.tag: state.placements[c.tag].group for c in step.cells}
@@ -197,11 +201,14 @@ class TagRun:
             long.write.mode("overwrite").partitionBy(fam.GROUP).parquet(path)
             current.count(cells=len(step.cells), groups=len(groups))
         stored = self.spark.read.parquet(path)
-        for group in groups:
+
+        def write(group: fam.FamilyGroup) -> None:
             with progress(f"tags[{state.plan.subject}] group {group.name}") as current:
                 frame = fam.group_frame(self.spark, stored.where(f"{q(fam.GROUP)} = '{group.name}'"), group)
                 wide = run_step.with_defaults(state.population, [frame], [Output(t, "", ty, d) for t, _sql, ty, d in group.columns])
                 self._write_group(state, group.name, wide, current)
+
+        parallel(write, groups, self.settings.tags.parallel_writes)
 
     def _derive(self, state: _State, todo: list, states: dict[str, _State]) -> None:
         subject = state.plan.subject
@@ -268,38 +275,64 @@ class TagRun:
         state.written[group] = version
         current.count(rows=rows, tags=len([c for c in columns if c in frame.columns]), version=version)
 
-    def _finish(self, state: _State) -> SubjectResult:
-        subject = state.plan.subject
-        core_groups = {g: cols for g, cols in by_group(state.placements).items() if g not in state.written}
-        for group in core_groups:
-            with progress(f"tags[{subject}] group {group}") as current:
+    def _write_core(self, state: _State) -> None:
+        def write(group: str) -> None:
+            with progress(f"tags[{state.plan.subject}] group {group}") as current:
                 self._write_group(state, group, state.core, current)
-        tags = [self.library.tags[subject][o.name] for o in state.plan.outputs()]
-        hashes = {t.name: self.library.definition_hash(t) for t in tags}
-        with progress(f"tags[{subject}] statistics and registry") as current:
-            stats = self.writer.stats(subject, state.key, by_group(state.placements))
-            registry.overwrite(self.spark, self.settings, registry.STATS_TABLE, stats, registry.STATS_SCHEMA,
-                               f"subject = '{subject}' AND snapshot_date = DATE'{self.date}'")
-            registry.save_placements(self.spark, self.settings, subject, state.placements,
-                                     {o.name: o.type for o in state.plan.outputs()},
-                                     {t.name: t.family for t in tags}, self.date)
-            changes = registry.record_versions(self.spark, self.settings, subject, tags, hashes, self.date)
-            rows = stats[0][3] if stats else 0
-            current.count(stats=len(stats), new_or_changed_versions=len(changes))
-        versions = self.writer.current_versions(subject, by_group(state.placements))
-        now = dt.datetime.now()
-        registry.record_snapshot(self.spark, self.settings, registry.SnapshotRecord(
-            subject, self.date, self.run_id, "complete", len(tags), rows,
-            self.library.library_hash(subject, self.statuses), versions,
-            round(time.perf_counter() - state.started, 3), now - dt.timedelta(seconds=time.perf_counter() - state.started), now))
-        expired = retention.enforce(self.spark, self.settings, subject)
-        if expired:
-            versions = self.writer.current_versions(subject, by_group(state.placements))
-        latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
-        views.publish(self.spark, self.settings, subject, state.key, by_group(state.placements), versions, latest,
-                      f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date")
-        return SubjectResult(subject, self.date, len(tags), rows, len(versions), state.rows_scanned,
-                             round(time.perf_counter() - state.started, 1), len(changes), expired)
+
+        parallel(write, [g for g in by_group(state.placements) if g not in state.written], self.settings.tags.parallel_writes)
+
+    def _finish(self, states: list[_State]) -> list[SubjectResult]:
+        """Registry for every subject in one commit per table, then retention and the views:
+        readers switch to the new snapshots only now."""
+        names = [s.plan.subject for s in states]
+        subjects_sql = ", ".join(f"'{n}'" for n in names)
+        stats, snapshots, changes = [], [], {}
+        with progress("tags: statistics and registry") as current:
+            for state in states:
+                subject = state.plan.subject
+                groups = by_group(state.placements)
+                stats += self.writer.stats(subject, state.key, groups)
+                tags = [self.library.tags[subject][o.name] for o in state.plan.outputs()]
+                if set(state.placements) != set(registry.placements(self.spark, self.settings, subject)):
+                    registry.save_placements(self.spark, self.settings, subject, state.placements,
+                                             {o.name: o.type for o in state.plan.outputs()},
+                                             {t.name: t.family for t in tags}, self.date)
+                hashes = {t.name: self.library.definition_hash(t) for t in tags}
+                changes[subject] = registry.record_versions(self.spark, self.settings, subject, tags, hashes, self.date)
+                rows = next((r[3] for r in stats if r[1] == subject), 0)
+                seconds = round(time.perf_counter() - state.started, 3)
+                now = dt.datetime.now()
+                snapshots.append(registry.SnapshotRecord(
+                    subject, self.date, self.run_id, "complete", len(tags), rows, self.library.library_hash(subject, self.statuses),
+                    self.writer.current_versions(subject, groups), seconds, now - dt.timedelta(seconds=seconds), now))
+            where = f"subject IN ({subjects_sql}) AND snapshot_date = DATE'{self.date}'"
+            registry.overwrite(self.spark, self.settings, registry.STATS_TABLE, stats, registry.STATS_SCHEMA, where)
+            registry.record_snapshots(self.spark, self.settings, snapshots, where)
+            current.count(subjects=len(states), stats=len(stats))
+        results = []
+        for state, record in zip(states, snapshots):
+            subject = state.plan.subject
+            groups = by_group(state.placements)
+            expired = retention.enforce(self.spark, self.settings, subject)
+            versions = self.writer.current_versions(subject, groups) if expired else record.group_versions
+            latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
+            views.publish(self.spark, self.settings, subject, state.key, groups, versions, latest,
+                          f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date")
+            results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
+                                         state.rows_scanned, round(time.perf_counter() - state.started, 1),
+                                         len(changes[subject]), expired))
+        return results
+
+
+def parallel(fn, items: list, workers: int) -> list:
+    """Run independent Spark jobs (group writes, statistics) concurrently; errors propagate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="taglake-write") as pool:
+        return list(pool.map(fn, items))
 
 
 def compute_tags(spark, settings: Settings, library: Library, date: dt.date, subjects: list[str] | None = None,

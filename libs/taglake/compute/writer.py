@@ -85,16 +85,20 @@ class GroupWriter:
         return int(last["version"]), rows
 
     def current_versions(self, subject: str, groups: dict[str, list[str]]) -> dict[str, int]:
-        out = {}
-        for group in groups:
-            table = self.table(subject, group)
-            out[group] = int(self.spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"])
-        return out
+        from taglake.compute.engine import parallel
+
+        def version(group: str) -> int:
+            return int(self.spark.sql(f"DESCRIBE HISTORY {self.table(subject, group)} LIMIT 1").first()["version"])
+
+        names = list(groups)
+        return dict(zip(names, parallel(version, names, self.settings.tags.parallel_writes)))
 
     def stats(self, subject: str, key: str, groups: dict[str, list[str]]) -> list[tuple]:
-        rows = []
-        for group, columns in groups.items():
-            for tag, count, non_null, distinct in group_stats(self.spark, self.table(subject, group), columns, self.date):
-                fill = non_null / count if count else None
-                rows.append((self.date, subject, tag, count, non_null, fill, distinct))
-        return rows
+        from taglake.compute.engine import parallel
+
+        def one(item: tuple[str, list[str]]) -> list[tuple]:
+            group, columns = item
+            return [(self.date, subject, tag, count, non_null, non_null / count if count else None, distinct)
+                    for tag, count, non_null, distinct in group_stats(self.spark, self.table(subject, group), columns, self.date)]
+
+        return [row for part in parallel(one, list(groups.items()), self.settings.tags.parallel_writes) for row in part]

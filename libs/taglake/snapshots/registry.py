@@ -130,11 +130,11 @@ class SnapshotRecord:
     finished_at: dt.datetime
 
 
-def record_snapshot(spark, settings: Settings, record: SnapshotRecord) -> None:
-    where = f"subject = '{record.subject}' AND snapshot_date = DATE'{record.snapshot_date}'"
-    row = (record.subject, record.snapshot_date, record.run_id, record.status, record.tag_count, record.row_count,
-           record.definitions_hash, record.group_versions, record.seconds, record.started_at, record.finished_at)
-    overwrite(spark, settings, SNAPSHOTS_TABLE, [row], SNAPSHOTS_SCHEMA, where)
+def record_snapshots(spark, settings: Settings, records: list[SnapshotRecord], where: str) -> None:
+    """One commit for a run's snapshots: every subject's new date becomes visible together."""
+    rows = [(r.subject, r.snapshot_date, r.run_id, r.status, r.tag_count, r.row_count, r.definitions_hash,
+             r.group_versions, r.seconds, r.started_at, r.finished_at) for r in records]
+    overwrite(spark, settings, SNAPSHOTS_TABLE, rows, SNAPSHOTS_SCHEMA, where)
 
 
 def snapshots(spark, settings: Settings, subject: str, status: str = "complete") -> list[SnapshotRecord]:
