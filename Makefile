@@ -9,7 +9,7 @@ DATE   ?= 2026-11-22
 SCALE  ?= small
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast bench bench-compile bench-tags bench-oneid bench-segments clean
+.PHONY: help setup demo test test-fast bench dist clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ test-fast: setup ## only the pure-Python tests (seconds)
 
 bench: setup ## all benchmarks (long: medium-scale data); prints tables
 	$(BIN)/python -m benchmarks all
+
+dist: $(STAMP) ## dist/taglake.zip for spark-submit --py-files
+	mkdir -p dist && rm -f dist/taglake.zip
+	cd libs && ../$(BIN)/python -m zipfile -c ../dist/taglake.zip taglake
 
 clean: ## remove the local warehouse (demo data and tag tables); keeps the venv and jar cache
 	rm -rf warehouse
