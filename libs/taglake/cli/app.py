@@ -105,7 +105,7 @@ def _one_line(exc: BaseException) -> str:
     return first if len(first) <= 400 else first[:400] + "…"
 
 
-def _register_commands() -> None:
+def register_commands() -> None:
     """Import every module of taglake.cli: each area (runtime, tagdefs, oneid, tags, segments)
     registers its own commands on `cli`, so adding an area never edits a shared file."""
     import importlib
@@ -120,7 +120,7 @@ def _register_commands() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI; a bad input becomes one readable line and a non-zero exit."""
-    _register_commands()
+    register_commands()
 
     try:
         cli.main(args=argv, prog_name="taglake", standalone_mode=False)
