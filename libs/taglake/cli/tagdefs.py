@@ -167,7 +167,10 @@ def explain(app: AppContext, tag: str, tagdefs: str | None) -> None:
         src = library.sources[t.source]
         rows.append(("source", f"{t.source}: {src.table or src.path}" + (f" where {src.where}" if src.where else "")))
     if isinstance(c, PreferenceSql):
-        rows.append(("compiled", f"phase 1 per (key, value = {c.dimension_sql}): {c.measure_sql}\nphase 2 per key: {c.pick_sql.replace('{m}', 'measure')}"))
+        from taglake.compiler import sqlkit
+
+        measure = sqlkit.aggregate("sum" if c.measure_sql else "count", c.condition_sql, c.measure_sql)
+        rows.append(("compiled", f"phase 1 per (key, value = {c.dimension_sql}): {measure}\nphase 2 per key: {c.pick_sql.replace('{m}', 'measure')}"))
     elif isinstance(c, FamilySql):
         from taglake.compiler.builders.family import standalone_sql
 

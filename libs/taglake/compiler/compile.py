@@ -1,7 +1,7 @@
 """Validated library -> Plan: contributions grouped into steps, steps ordered by dependency depth.
 
-Depth 0 reads sources: one AggregateStep per (subject, source), one PreferenceStep per (subject,
-source, dimension), one FamilyStep per family. Depth d > 0 holds what needs depth < d: one
+Depth 0 reads sources: one AggregateStep and one PreferenceStep per (subject, source), one
+FamilyStep per family. Depth d > 0 holds what needs depth < d: one
 DerivedStep per subject (one select), and cross-subject steps. Cross-subject dependencies in both
 directions (store tags from member tags, member tags from store tags) simply land at later depths.
 """
@@ -17,7 +17,7 @@ from taglake.compiler.contributions import (
     FamilySql, LookupSql, PreferenceSql, RelatedAggregateSql, RowSql, ScanSql,
 )
 from taglake.compiler.plan import (
-    AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, FamilyStep, Output, Plan, Population,
+    DIM_ID, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, FamilyStep, Output, Plan, Population,
     PreferenceStep, SourceRead, SubjectPlan,
 )
 from taglake.tagdefs.library import Library, Tag, TagRef
@@ -113,14 +113,19 @@ def compile_library(library: Library, statuses: tuple[str, ...] = ("online",), s
             step.outputs.append(out(c.sql))
             _widen(step, library, c.columns)
         elif isinstance(c, PreferenceSql):
-            key = (tag.subject, c.source, c.dimension_sql)
+            key = (tag.subject, c.source)
             step = preferences.get(key)
             if step is None:
-                step = preferences[key] = PreferenceStep(tag.subject, source_read(library, c.source, tag.subject), c.dimension_sql, [], [])
-            alias = measure_alias.get(key + (c.measure_sql,))
+                step = preferences[key] = PreferenceStep(tag.subject, source_read(library, c.source, tag.subject), [], [], [])
+            if c.dimension_sql not in step.dimensions:
+                step.dimensions.append(c.dimension_sql)
+            dim_id = step.dimensions.index(c.dimension_sql)
+            condition = sqlkit.all_of(f"{sqlkit.col(DIM_ID)} = {dim_id}", c.condition_sql)
+            measure_sql = sqlkit.aggregate("sum" if c.measure_sql else "count", condition, c.measure_sql)
+            alias = measure_alias.get(key + (measure_sql,))
             if alias is None:
-                alias = measure_alias[key + (c.measure_sql,)] = f"__m{len(step.measures)}"
-                step.measures.append((alias, c.measure_sql))
+                alias = measure_alias[key + (measure_sql,)] = f"__m{len(step.measures)}"
+                step.measures.append((alias, measure_sql))
             step.outputs.append(out(c.pick_sql.replace("{m}", sqlkit.col(alias))))
             _widen(step, library, c.columns)
         elif isinstance(c, FamilySql):

@@ -18,11 +18,13 @@ class ScanSql:
 
 @dataclass(frozen=True)
 class PreferenceSql:
-    """Phase 1 measure per (key, dimension value) and phase 2 pick (with `{m}` for the measure)."""
+    """Phase 1 measures each (key, dimension value) — the sum of `measure_sql` (or the rows) where
+    `condition_sql` holds — and phase 2 picks with `pick_sql` (`{m}` stands for the measure)."""
 
     source: str
     dimension_sql: str
-    measure_sql: str
+    condition_sql: str | None
+    measure_sql: str | None
     pick_sql: str
     columns: frozenset[str] = frozenset()
 

@@ -19,6 +19,7 @@ DAYS_AGO = "__days_ago"
 TIME = "__time"
 RELATED = "__related"     # the related subject's key in cross-subject steps
 DIM = "__dim"             # the dimension value in preference steps
+DIM_ID = "__dim_id"       # which of a preference step's dimensions a row is about
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,14 @@ class AggregateStep:
 
 @dataclass
 class PreferenceStep:
-    """Two phases: measure per (key, dimension value), then pick per key. Tags on the same source
-    and dimension share the first phase."""
+    """Two phases over one source: each row is expanded once per dimension (DIM_ID, DIM), measures
+    are aggregated per (key, DIM_ID, DIM), then each tag picks per key. All preference tags of a
+    subject on a source share one pass, whatever their dimensions."""
 
     subject: str
     read: SourceRead
-    dimension_sql: str
-    measures: list[tuple[str, str]]              # (alias, aggregate SQL) in phase 1, per (key, __dim)
+    dimensions: list[str]                        # dimension SQL, indexed by DIM_ID
+    measures: list[tuple[str, str]]              # (alias, aggregate SQL) in phase 1, null outside its DIM_ID
     outputs: list[Output]                        # phase 2 SQL over DIM and the measure aliases
     kind: str = "preference"
 

@@ -10,7 +10,7 @@ import uuid
 from pyspark.sql import DataFrame
 
 from taglake.compiler.plan import (
-    DIM, KEY, RELATED, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, PreferenceStep,
+    DIM, DIM_ID, KEY, RELATED, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, PreferenceStep,
 )
 from taglake.compiler import sqlkit
 from taglake.compiler.builders.cross import RELATED_PREFIX
@@ -34,11 +34,14 @@ def aggregate(spark, rows: DataFrame, step: AggregateStep) -> DataFrame:
 
 def preference(spark, rows: DataFrame, step: PreferenceStep) -> DataFrame:
     view = temp_view(rows, "rows")
+    # One row per (source row, dimension): stack(n, 0, dim0, 1, dim1, ...) AS (DIM_ID, DIM).
+    pairs = ", ".join(f"{i}, CAST(({sql}) AS STRING)" for i, sql in enumerate(step.dimensions))
+    expanded = temp_view(spark.sql(
+        f"SELECT * FROM (SELECT *, stack({len(step.dimensions)}, {pairs}) AS ({q(DIM_ID)}, {q(DIM)}) FROM {view}) "
+        f"WHERE {q(DIM)} IS NOT NULL"), "pref_rows")
     measures = ", ".join(f"{sql} AS {q(alias)}" for alias, sql in step.measures)
-    dim = f"CAST(({step.dimension_sql}) AS STRING)"
     phase1 = spark.sql(
-        f"SELECT {q(KEY)}, {q(SNAPSHOT)}, {dim} AS {q(DIM)}, {measures} FROM {view} "
-        f"WHERE ({step.dimension_sql}) IS NOT NULL GROUP BY {q(KEY)}, {q(SNAPSHOT)}, {dim}")
+        f"SELECT {q(KEY)}, {q(DIM_ID)}, {q(DIM)}, {measures} FROM {expanded} GROUP BY {q(KEY)}, {q(SNAPSHOT)}, {q(DIM_ID)}, {q(DIM)}")
     p1 = temp_view(phase1, "pref")
     picks = ", ".join(f"{o.sql} AS {q(o.name)}" for o in step.outputs)
     return spark.sql(f"SELECT {q(KEY)}, {picks} FROM {p1} GROUP BY {q(KEY)}")

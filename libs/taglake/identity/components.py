@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,18 +142,6 @@ def _finish_on_driver(spark: SparkSession, links: DataFrame) -> tuple[DataFrame,
     return spark.createDataFrame(result), int(changed.sum())
 
 
-def use_driver_python_for_local_workers(spark: SparkSession) -> None:
-    """Local Spark starts its Python workers with `python3` from PATH unless PYSPARK_PYTHON is set,
-    which is often not the interpreter that has numpy/scipy/taglake (a virtualenv). On a local
-    master the workers run on this machine, so this interpreter is the right one. Clusters
-    configure PYSPARK_PYTHON themselves and are left alone."""
-    context = spark.sparkContext
-    if (context.master.startswith("local") and "PYSPARK_PYTHON" not in os.environ
-            and context.pythonExec != sys.executable):
-        log.debug("Python workers: %s (was %s)", sys.executable, context.pythonExec)
-        context.pythonExec = sys.executable
-
-
 def connected_components(
     spark: SparkSession,
     links: DataFrame,
@@ -177,7 +163,6 @@ def connected_components(
     """
     started = time.perf_counter()
     stats = ComponentStats()
-    use_driver_python_for_local_workers(spark)
     scratch = scratch or Scratch(spark, "components")
     current = (links.where(F.col("src").isNotNull() & F.col("dst").isNotNull() & (F.col("src") != F.col("dst")))
                .select(F.col("src").cast("long").alias("src"), F.col("dst").cast("long").alias("dst")))

@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 
 from taglake.errors import DataError
 from taglake.identity import guards
-from taglake.identity.components import connected_components, use_driver_python_for_local_workers
+from taglake.identity.components import connected_components
 from taglake.identity.config import IdentityConfig, load_identity_config
 from taglake.identity.edges import CARRIED_SOURCE, CARRIED_TYPE, IDENTIFIER, LINK, Observed, observe
 from taglake.identity.mapping import AUDIT, CHANGES, LATEST_VIEW, MAPPING, RUNS, completed_runs, read_snapshot
@@ -63,7 +63,6 @@ def run_oneid(spark: SparkSession, settings: Settings, date: dt.date, *, rebuild
     started = time.perf_counter()
     run_id = run_id or uuid.uuid4().hex[:12]
     config = config or load_identity_config(identity_config_path(settings))
-    use_driver_python_for_local_workers(spark)
     completed = completed_runs(spark, settings)
     previous_date = max((d for d in completed if d < date), default=None)
     previous = read_snapshot(spark, settings, previous_date) if previous_date else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from taglake.errors import EnvironmentProblem
@@ -70,6 +71,9 @@ def build_session(settings: Settings, extra_conf: dict[str, str] | None = None):
     attached = _under_spark_submit() or SparkSession.getActiveSession() is not None
     if not attached:
         check_java()
+        # Local Python workers start `python3` from PATH unless told otherwise; that interpreter
+        # may lack numpy/scipy/taglake (a virtualenv). Use this one. Clusters set their own.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     conf = {**session_conf(settings), **(extra_conf or {})}
     builder = SparkSession.builder
     for key, value in conf.items():

@@ -14,10 +14,7 @@ def build(tag, library) -> PreferenceSql:
         sqlkit.window_condition(spec.window),
         sqlkit.source_sql(tag.exprs["where"]) if "where" in tag.exprs else None,
     )
-    if "measure" in tag.exprs:
-        measure = sqlkit.aggregate("sum", condition, sqlkit.source_sql(tag.exprs["measure"]))
-    else:
-        measure = sqlkit.aggregate("count", condition, None)
+    measure = sqlkit.source_sql(tag.exprs["measure"]) if "measure" in tag.exprs else None
     # Only values with a positive measure compete; ordering (-measure, value) makes ties deterministic.
     ranked = f"CASE WHEN {{m}} > 0 THEN named_struct('m', -{{m}}, 'd', {sqlkit.col(DIM)}) END"
     if spec.method == "top":
@@ -28,4 +25,4 @@ def build(tag, library) -> PreferenceSql:
     else:
         pick = "max(CASE WHEN {m} > 0 THEN {m} END) / sum(CASE WHEN {m} > 0 THEN {m} END)"
     columns = frozenset(c for p in tag.exprs.values() for c in p.columns)
-    return PreferenceSql(spec.source, sqlkit.source_sql(tag.exprs["dimension"]), measure, pick, columns)
+    return PreferenceSql(spec.source, sqlkit.source_sql(tag.exprs["dimension"]), condition, measure, pick, columns)
