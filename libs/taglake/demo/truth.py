@@ -1,0 +1,44 @@
+"""The identity ground truth: which canonical identifier belongs to which true person.
+
+Built from the persons' clean attributes, never by cleaning the dirty source columns, so it can
+judge a OneID run independently. It lists every identifier a person owns, including some that
+never show up in a source (a phone she never gave anyone, a cookie without visits). Placeholders
+belong to nobody and are absent; a shared family device belongs to the household member who owns it.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from taglake.demo.people import WECHAT_APPS, People
+
+#: id_type values, in the order OneID documentation lists them.
+ID_TYPES = ("phone", "member_id", "email", "wechat_openid", "wechat_unionid", "device_id", "cookie_id")
+MAX_COOKIES = 3
+
+
+def identity_truth(persons: DataFrame, people: People) -> DataFrame:
+    pid = F.col("person_id")
+
+    def owned(id_type: str, value: Column, condition: Column | None = None) -> Column:
+        return F.struct(F.lit(id_type).alias("id_type"),
+                        (value if condition is None else F.when(condition, value)).alias("id_value"))
+
+    app_flags = {"wx_mall": "uses_wx_mall", "wx_member": "on_wx_member", "gzh_official": "on_gzh_official"}
+    assert set(app_flags) == set(WECHAT_APPS)
+    identifiers = [
+        owned("phone", F.col("phone")),
+        owned("member_id", F.col("member_id"), F.col("is_member")),
+        owned("member_id", F.col("duplicate_member_id"), F.col("has_duplicate_member")),
+        owned("email", F.col("email"), F.col("has_email")),
+        owned("wechat_unionid", F.col("unionid"), F.col("has_wechat")),
+        *(owned("wechat_openid", people.openid(pid, F.lit(app)), F.col(flag)) for app, flag in app_flags.items()),
+        owned("device_id", F.col("device_1")),
+        owned("device_id", F.col("device_2")),
+        *(owned("cookie_id", people.cookie_id(pid, F.lit(k)), F.col("cookies") >= k)
+          for k in range(1, MAX_COOKIES + 1)),
+    ]
+    return (persons.select(pid, F.explode(F.array(*identifiers)).alias("id"))
+            .where(F.col("id.id_value").isNotNull())
+            .select("id.id_type", "id.id_value", pid.cast("bigint").alias("person_id")))
