@@ -100,9 +100,21 @@ class TagRun:
             self._persisted.append(self._mapping)
         return self._mapping
 
+    def identity_rules(self):
+        """tagdefs/identity.yaml, the canonical forms the mapping was built with (None: defaults)."""
+        if not hasattr(self, "_identity_rules"):
+            from taglake.identity.config import load_identity_config
+            from taglake.identity.job import identity_config_path
+
+            path = identity_config_path(self.settings)
+            self._identity_rules = load_identity_config(path) if path.is_file() else None
+        return self._identity_rules
+
     def _rows(self, read, related=None) -> DataFrame:
         needs_mapping = bool(read.identity or (related is not None and related.identity))
-        return resolved_rows(self.spark, self.settings, read, self.date, self.mapping() if needs_mapping else None, related)
+        if not needs_mapping:
+            return resolved_rows(self.spark, self.settings, read, self.date, None, related)
+        return resolved_rows(self.spark, self.settings, read, self.date, self.mapping(), related, self.identity_rules())
 
     def population(self, plan: SubjectPlan) -> DataFrame:
         pop = plan.population

@@ -52,7 +52,7 @@ def base_rows(spark, settings: Settings, read: SourceRead, date: dt.date) -> Dat
 
 
 def resolved_rows(spark, settings: Settings, read: SourceRead, date: dt.date, mapping: DataFrame | None = None,
-                  related: SourceRead | None = None) -> DataFrame:
+                  related: SourceRead | None = None, identity=None) -> DataFrame:
     """Rows keyed by the subject (`__key`), with time columns, up to and including `date`.
     With `related`, the same rows also carry the related subject's key as `__related`."""
     rows = base_rows(spark, settings, read, date)
@@ -67,11 +67,11 @@ def resolved_rows(spark, settings: Settings, read: SourceRead, date: dt.date, ma
     else:
         select += [f"CAST(NULL AS TIMESTAMP) AS {q(TIME)}", f"0 AS {q(DAYS_AGO)}"]
     select.append(q(SNAPSHOT))
-    rows, key_sql = _with_key(rows, read, mapping, "k")
+    rows, key_sql = _with_key(rows, read, mapping, "k", identity)
     select.append(f"{key_sql} AS {q(KEY)}")
     where = [f"{q(KEY)} IS NOT NULL AND {q(KEY)} <> ''"]
     if related is not None:
-        rows, related_sql = _with_key(rows, related, mapping, "r")
+        rows, related_sql = _with_key(rows, related, mapping, "r", identity)
         select.append(f"{related_sql} AS {q(RELATED)}")
         where.append(f"{q(RELATED)} IS NOT NULL AND {q(RELATED)} <> ''")
     if read.time_column:
@@ -80,9 +80,10 @@ def resolved_rows(spark, settings: Settings, read: SourceRead, date: dt.date, ma
     return rows.selectExpr(*select).where(" AND ".join(where))
 
 
-def _with_key(rows: DataFrame, read: SourceRead, mapping: DataFrame | None, tag: str) -> tuple[DataFrame, str]:
+def _with_key(rows: DataFrame, read: SourceRead, mapping: DataFrame | None, tag: str, identity=None) -> tuple[DataFrame, str]:
     """Rows plus what the subject key is: a direct column, or the OneID of the first identifier
-    column (in order of preference) that the mapping resolves."""
+    column (in order of preference) that the mapping resolves. Identifiers are canonicalised with
+    the same rules (tagdefs/identity.yaml) the OneID job used to build the mapping."""
     if not read.identity:
         return rows, f"CAST({q(read.key_column)} AS STRING)"
     if mapping is None:
@@ -92,7 +93,7 @@ def _with_key(rows: DataFrame, read: SourceRead, mapping: DataFrame | None, tag:
     found = []
     for i, (id_type, column) in enumerate(read.identity):
         value, oneid = f"__{tag}id{i}", f"__{tag}oneid{i}"
-        rows = rows.select("*", canonical(id_type, F.col(column)).alias(value))
+        rows = rows.select("*", canonical(id_type, F.col(column), identity).alias(value))
         ids = mapping.where(F.col("id_type") == id_type).select(F.col("id_value").alias(value), F.col("oneid").alias(oneid))
         rows = rows.join(ids, on=value, how="left")
         found.append(q(oneid))
