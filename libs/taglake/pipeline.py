@@ -40,6 +40,7 @@ STAGES: list[Stage] = [
     Stage("sources", "check the source tables and record their row counts", "taglake.sources:run_stage"),
     Stage("oneid", "resolve identities into stable OneIDs", "taglake.identity.job:run_stage"),
     Stage("tags", "compute every subject's tag snapshot", "taglake.compute.job:run_stage"),
+    Stage("segments", "evaluate active segments on the new snapshot", "taglake.segments.job:run_stage"),
 ]
 
 
