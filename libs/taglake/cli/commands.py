@@ -108,12 +108,17 @@ def demo(app: AppContext, scale: str, date: dt.date, seed: int) -> None:
     reports = run_nightly(RunContext(spark, settings, date))
     _print_reports(reports)
     db = settings.database
+    from taglake.segments.report import demo_summary
+
+    click.echo(demo_summary(spark, settings, date))
     click.echo(
         f"\nResults are Delta tables in the catalog database {db!r} "
-        f"(files under {settings.path(settings.warehouse)}).\n"
-        "Try, from `taglake sql` or any Spark session on this warehouse:\n"
-        f"  SELECT source, row_count FROM {db}.source_stats WHERE snapshot_date = DATE'{date}';\n"
-        f"  SELECT stage, status, seconds, rows FROM {db}.runs ORDER BY finished_at DESC LIMIT 10;"
+        f"(files under {settings.path(settings.warehouse)}). Try:\n"
+        f"  taglake sql \"SELECT oneid, lifecycle_stage, rfm_cell, spend_365d FROM {db}.tags_member_latest LIMIT 10\"\n"
+        f"  taglake sql \"SELECT city_tier, round(avg(high_value_member_share_365d), 3) AS hv_share FROM {db}.tags_store_latest GROUP BY city_tier\"\n"
+        f"  taglake sql \"SELECT segment, size, entered, exited FROM {db}.segment_stats WHERE snapshot_date = DATE'{date}'\"\n"
+        f"  taglake explain rfm_cell    |    taglake list --family category_spend    |    taglake profile high_value_active --tags city,age_band\n"
+        "Any Spark session configured like conf/local.yaml reads the same catalog (SELECT * FROM taglake.<table>)."
     )
 
 
