@@ -216,9 +216,8 @@ class TagRun:
 
         def write(group: fam.FamilyGroup) -> None:
             with progress(f"tags[{state.plan.subject}] group {group.name}") as current:
-                frame = fam.group_frame(self.spark, stored.where(f"{q(fam.GROUP)} = '{group.name}'"), group)
-                wide = run_step.with_defaults(state.population, [frame], [Output(t, "", ty, d) for t, _sql, ty, d in group.columns])
-                self._write_group(state, group.name, wide, current)
+                frame = fam.group_frame(self.spark, stored.where(f"{q(fam.GROUP)} = '{group.name}'"), group, state.population)
+                self._write_group(state, group.name, frame, current)
 
         parallel(write, groups, self.settings.tags.parallel_writes)
 

@@ -144,17 +144,21 @@ def _recency_groups(step: FamilyStep, combos, group_of) -> list[FamilyGroup]:
     out: dict[str, FamilyGroup] = {}
     for cell in step.cells:
         moment = f"max(CASE WHEN {q(COMBO)} = {combos[cell.values]} THEN `__t` END)"
-        sql = sqlkit.cast(f"datediff({q(SNAPSHOT)}, to_date({moment}))", "int")
+        sql = sqlkit.cast(f"datediff(max({q(SNAPSHOT)}), to_date({moment}))", "int")
         group = group_of[cell.tag]
         out.setdefault(group, FamilyGroup(group, [])).columns.append((cell.tag, sql, "int", None))
     return list(out.values())
 
 
-def group_frame(spark, long_slice: DataFrame, group: FamilyGroup) -> DataFrame:
-    """One column group's tags from its slice of the long table: one GROUP BY, SQL text."""
-    view = _temp_view(long_slice, "family_long")
+def group_frame(spark, long_slice: DataFrame, group: FamilyGroup, population: DataFrame) -> DataFrame:
+    """One column group's tags for every subject: one GROUP BY over the group's slice of the long
+    table plus the population's keys (so subjects without rows get their defaults without a join
+    of the wide result back to the population)."""
+    keys = population.select(KEY, F.lit(None).cast("date").alias(SNAPSHOT))
+    rows = long_slice.unionByName(keys, allowMissingColumns=True)
+    view = _temp_view(rows, "family_long")
     cols = ", ".join(f"{sql} AS {q(tag)}" for tag, sql, _t, _d in group.columns)
-    return spark.sql(f"SELECT {q(KEY)}, {cols} FROM {view} GROUP BY {q(KEY)}, {q(SNAPSHOT)}")
+    return spark.sql(f"SELECT {q(KEY)}, {cols} FROM {view} GROUP BY {q(KEY)}")
 
 
 def _temp_view(df: DataFrame, prefix: str) -> str:
