@@ -163,8 +163,9 @@ def _value_sql(name: str, kind: str, domain, family, index: int) -> str:
         return f"CASE WHEN {u} < {null_below // 2} THEN NULL ELSE {u} % 10 < 3 END"
     if kind in ("int", "bigint"):
         return f"CASE WHEN {u} < {null_below} THEN NULL ELSE CAST(pmod(shiftright(h, {index % 20 + 3}), 120) AS {kind.upper()}) END"
-    if kind == "double":
-        return f"CASE WHEN {u} < {null_below} THEN NULL ELSE round(exp(pmod(shiftright(h, {index % 20 + 3}), 900) / 100.0), 2) END"
+    if kind == "double":   # skewed amounts: a product of two draws, 0 .. 99,900
+        return (f"CASE WHEN {u} < {null_below} THEN NULL ELSE "
+                f"CAST(pmod(shiftright(h, {index % 20 + 3}), 1000) * pmod(shiftright(h, {index % 17 + 23}), 100) AS DOUBLE) / 1.0 END")
     if kind == "date":
         return f"CASE WHEN {u} < {null_below} THEN NULL ELSE date_add(DATE'1970-01-01', CAST(pmod(shiftright(h, 5), 20000) AS INT)) END"
     if kind == "timestamp":
@@ -173,8 +174,9 @@ def _value_sql(name: str, kind: str, domain, family, index: int) -> str:
         picks = ", ".join(f"concat('v', CAST(pmod(shiftright(h, {s}), 30) AS STRING))" for s in (3, 11, 19))
         return f"CASE WHEN {u} < {null_below} THEN NULL ELSE array_distinct(array({picks})) END"
     values = [str(v) for v in domain] if domain else [f"v{i}" for i in range(12)]
-    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return f"CASE WHEN {u} < {null_below} THEN NULL ELSE element_at(array({listed}), CAST(pmod(shiftright(h, 9), {len(values)}) AS INT) + 1) END"
+    # CASE over the draw rather than element_at(array(...)): no array built per row and column
+    cases = " ".join(f"WHEN {i} THEN '{v.replace(chr(39), chr(39) * 2)}'" for i, v in enumerate(values))
+    return f"CASE WHEN {u} < {null_below} THEN NULL ELSE CASE pmod(shiftright(h, 9), {len(values)}) {cases} END END"
 
 
 def snapshot_exists(spark, settings) -> bool:

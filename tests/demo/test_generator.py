@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from taglake.demo import SCALES, SOURCE_TABLES, demo_present, generate
+from taglake.demo import SCALES, SOURCE_TABLES, Scale, demo_present, generate, source_frames
 from taglake.demo.random import weighted_slots
 
 END_DATE = dt.date(2026, 11, 22)
@@ -105,8 +105,13 @@ def is_placeholder(id_type: str, value: str) -> bool:
 
 
 def rows(spark, settings, sql: str) -> list:
-    spark.sql(f"USE {settings.database}")
-    return spark.sql(sql).collect()
+    """Run `sql` with the demo database as the current one (and put the previous one back)."""
+    previous = spark.catalog.currentDatabase()
+    spark.catalog.setCurrentDatabase(settings.database)
+    try:
+        return spark.sql(sql).collect()
+    finally:
+        spark.catalog.setCurrentDatabase(previous)
 
 
 def scalar(spark, settings, sql: str):
@@ -140,7 +145,8 @@ def test_tables_are_registered_with_their_schemas_and_comments(spark, tiny_demo)
     for table, schema in SCHEMAS.items():
         actual = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in spark.table(tiny_demo.table(table)).schema)
         assert actual == schema, table
-        detail = {r.col_name: r.data_type for r in spark.sql(f"DESCRIBE TABLE EXTENDED {tiny_demo.table(table)}").collect()}
+        described = spark.sql(f"DESCRIBE TABLE EXTENDED {tiny_demo.table(table)}").collect()
+        detail = {r.col_name: r.data_type for r in described}
         assert detail.get("Comment"), f"{table} has no table comment"
         assert detail.get("Provider") == "delta"
     comments = {r.col_name: r.comment for r in spark.sql(f"DESCRIBE TABLE {tiny_demo.table('src_orders')}").collect()}
@@ -207,7 +213,8 @@ def test_persons_have_varied_lifecycles(spark, tiny_demo):
 
 
 def test_popularity_is_skewed(spark, tiny_demo):
-    units = [r[1] for r in rows(spark, tiny_demo, "SELECT sku, sum(qty) FROM src_order_lines GROUP BY sku ORDER BY 2 DESC")]
+    units = [r[1] for r in rows(spark, tiny_demo,
+                                "SELECT sku, sum(qty) FROM src_order_lines GROUP BY sku ORDER BY 2 DESC")]
     top_tenth = sum(units[: len(units) // 10])
     assert top_tenth > 0.3 * sum(units)
 
@@ -260,13 +267,15 @@ def test_orders_reference_existing_open_stores_staff_on_duty_and_products(spark,
     off_shelf = scalar(spark, tiny_demo, """
         SELECT count(*) FROM src_order_lines l JOIN src_products p USING (sku) WHERE p.launch_date > l.order_date""")
     assert unknown_skus == 0 and off_shelf == 0
-    staffed = scalar(spark, tiny_demo, "SELECT avg(CASE WHEN staff_id IS NULL THEN 0 ELSE 1 END) FROM src_orders WHERE channel = '门店'")
+    staffed = scalar(spark, tiny_demo, """
+        SELECT avg(CASE WHEN staff_id IS NULL THEN 0 ELSE 1 END) FROM src_orders WHERE channel = '门店'""")
     assert 0.5 < staffed < 0.9
 
 
 def test_app_devices_summarise_their_events(spark, tiny_demo):
     problems = scalar(spark, tiny_demo, """
-        WITH e AS (SELECT device_id, min(event_time) AS first, max(event_time) AS last FROM src_app_events GROUP BY device_id)
+        WITH e AS (SELECT device_id, min(event_time) AS first, max(event_time) AS last
+                   FROM src_app_events GROUP BY device_id)
         SELECT count(*) FROM e LEFT JOIN src_app_devices d USING (device_id)
         WHERE d.device_id IS NULL OR d.first_seen > e.first OR d.last_seen <> e.last""")
     assert problems == 0
@@ -406,29 +415,48 @@ def test_shared_family_devices_carry_several_members_of_one_household(spark, tin
     assert all(len({(p - 1) // 3 for p in h}) == 1 and len(h) <= 3 for h in households)
 
 
-# --- determinism -------------------------------------------------------------------------------------------
-def checksums(spark, settings) -> dict[str, tuple[int, int]]:
-    """Row count and an order-independent hash sum over all columns, per table."""
-    return {table: tuple(spark.sql(f"""
-                SELECT count(*), coalesce(sum(CAST(xxhash64(*) AS DECIMAL(38, 0))), 0)
-                FROM {settings.table(table)}""").first())
-            for table in SOURCE_TABLES}
+# --- determinism ---------------------------------------------------------------------------------------
+def checksum(frame) -> tuple[int, int]:
+    """Row count and an order-independent hash sum over all columns."""
+    from pyspark.sql import functions as F
+
+    row = frame.agg(F.count(F.lit(1)), F.coalesce(F.sum(F.xxhash64("*").cast("decimal(38,0)")), F.lit(0))).first()
+    return int(row[0]), int(row[1])
 
 
 @pytest.fixture(scope="module")
-def tiny_checksums(spark, tiny_demo):
-    return checksums(spark, tiny_demo)
+def tiny_checksums(spark, tiny_demo) -> dict[str, tuple[int, int]]:
+    return {table: checksum(spark.table(tiny_demo.table(table))) for table in SOURCE_TABLES}
 
 
-def test_same_seed_same_tables_whatever_the_partitioning(spark, settings, tiny_checksums):
+def test_same_seed_same_tables_whatever_the_partitioning(spark, tiny_checksums):
+    """Built again in memory from three partitions instead of one: the content is identical."""
     repartitioned = dataclasses.replace(SCALES["tiny"], partitions=3)
-    counts = generate(spark, settings, scale=repartitioned, seed=7, end_date=END_DATE)
-    assert list(counts) == list(SOURCE_TABLES)
-    assert counts == {t: c for t, (c, _) in tiny_checksums.items()}
-    assert checksums(spark, settings) == tiny_checksums
+    with source_frames(spark, scale=repartitioned, seed=7, end_date=END_DATE) as frames:
+        again = {table: checksum(frame()) for table, frame in frames.items()}
+    assert again == tiny_checksums
 
 
-def test_another_seed_gives_other_tables(spark, settings, tiny_checksums):
-    generate(spark, settings, scale="tiny", seed=8, end_date=END_DATE)
-    other = checksums(spark, settings)
+def test_another_seed_gives_other_tables(spark, tiny_checksums):
+    with source_frames(spark, scale="tiny", seed=8, end_date=END_DATE) as frames:
+        other = {table: checksum(frame()) for table, frame in frames.items()}
     assert all(other[t][1] != tiny_checksums[t][1] for t in SOURCE_TABLES)
+
+
+def test_generate_replaces_existing_tables_and_reports_their_rows(spark, settings):
+    spark.sql(f"CREATE TABLE {settings.table('src_orders')} (legacy int) USING delta")
+    spark.sql(f"INSERT INTO {settings.table('src_orders')} VALUES (1), (2)")
+    micro = Scale("micro", persons=300, stores=5, skus=60, partitions=2)
+    counts = generate(spark, settings, scale=micro, seed=7, end_date=END_DATE)
+    assert list(counts) == list(SOURCE_TABLES)
+    assert counts == {t: spark.table(settings.table(t)).count() for t in SOURCE_TABLES}
+    assert spark.table(settings.table("src_orders")).columns[0] == "order_id"
+    history = spark.sql(f"DESCRIBE HISTORY {settings.table('src_orders')}").collect()
+    assert [h.version for h in history] == [0]  # a new dataset, not a new version of the old table
+
+
+def test_unknown_scale_is_a_readable_error(spark, settings):
+    from taglake.errors import InputError
+
+    with pytest.raises(InputError, match="unknown demo scale 'huge'"):
+        generate(spark, settings, scale="huge")

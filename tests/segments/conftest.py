@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from taglake.compute.engine import compute_tags
 from taglake.segments import SegmentLibrary, load_segments
 from taglake.settings import Settings

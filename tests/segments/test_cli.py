@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from taglake.cli import app as cli_app
 from taglake.cli import main
 from taglake.pipeline import STAGES, RunContext
 
-from .conftest import D2, SEGMENTS, TAGDEFS, stored_members
+from .conftest import D1, D2, SEGMENTS, TAGDEFS, stored_members
 
 BROKEN = Path(__file__).parents[1] / "fixtures" / "segments" / "broken"
 
@@ -106,3 +107,15 @@ def test_nightly_stage_evaluates_the_active_segments(spark, snapshot, evaluated,
     counts = next(s for s in STAGES if s.name == "segments").load()(RunContext(spark, settings, D2))
     want = len(set(stored_members(spark, settings, D2, "eq_city")) | set(stored_members(spark, settings, D2, "vip")))
     assert counts["segments"] == 3 and counts["members"] >= want
+
+
+def test_demo_summary_lists_sizes_and_one_portrait(spark, snapshot, evaluated):
+    from taglake.segments.report import demo_summary
+
+    settings = snapshot.settings.with_overrides(tagdefs=str(TAGDEFS))
+    text = demo_summary(spark, settings, D2, portrait="eq_city", tags=["level"])
+    sizes = {r.name: r.size for r in evaluated[D2].values()}
+    assert f"segments on {D2}" in text and "TGI" in text and "eq_city (" in text
+    assert all(name in text for name in ("logic", "ab_test", "top_spenders"))
+    assert f"{sizes['eq_city']:,}" in text
+    assert "No segments were evaluated" in demo_summary(spark, settings, D1.replace(day=1))

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from taglake.segments import SegmentError, load_segments
 from taglake.tagdefs import load_library
 

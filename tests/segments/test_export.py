@@ -10,6 +10,7 @@ import re
 
 import pyarrow.parquet as pq
 import pytest
+
 from taglake.errors import DataError, InputError
 from taglake.segments import store
 from taglake.segments.export import _identifiers, export, mask

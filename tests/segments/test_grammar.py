@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from taglake.segments import rules as R
 from taglake.segments.grammar import RuleSyntaxError, parse_rule
 

@@ -6,6 +6,7 @@ import io
 import math
 
 import pytest
+
 from taglake.segments import profile as P
 from taglake.segments import store
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from taglake.segments import SegmentError, load_segments
 from taglake.tagdefs import load_library
 

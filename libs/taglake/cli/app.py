@@ -120,7 +120,9 @@ def register_commands() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI; a bad input becomes one readable line and a non-zero exit."""
+    global _state
     register_commands()
+    _state = AppContext()    # one invocation's options never leak into the next (tests call main() repeatedly)
 
     try:
         cli.main(args=argv, prog_name="taglake", standalone_mode=False)

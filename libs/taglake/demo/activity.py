@@ -106,8 +106,8 @@ class Activity:
         date = w.date(day)
         promo = (((F.month(date) == 6) & (F.dayofmonth(date) <= 18))
                  | ((F.month(date) == 11) & (F.dayofmonth(date) <= 11)))
-        rate = F.least(F.lit(0.5), rng.pick({0.0: 0.5, 0.05: 0.15, 0.1: 0.15, 0.15: 0.1, 0.2: 0.1}, "order.discount", pid, k)
-                       + F.when(promo, 0.1).otherwise(0.0) + F.when(coupon, 0.05).otherwise(0.0))
+        base_rate = rng.pick({0.0: 0.5, 0.05: 0.15, 0.1: 0.15, 0.15: 0.1, 0.2: 0.1}, "order.discount", pid, k)
+        rate = F.least(F.lit(0.5), base_rate + F.when(promo, 0.1).otherwise(0.0) + F.when(coupon, 0.05).otherwise(0.0))
         # POS terminals upload overnight; online orders arrive within minutes, a few days late.
         ingest = (F.when(store_visit, w.epoch(day + 1, rng.between(3600, 4 * 3600 - 1, "order.pos_upload", pid, k)))
                   .otherwise(F.col("order_epoch") + rng.between(5, 600, "order.lag", pid, k))
@@ -310,14 +310,14 @@ class Activity:
             .otherwise(pages * rng.between(15, 140, "web.dwell", pid, c, s))
         landing = rng.pick({"home": 30, "product": 25, "campaign": 15, "article": 14, "stores": 5, "register": 6,
                             "cart": 5}, "web.landing", pid, c, s)
+        product = products.sku(products.bought(day, "web.sku", pid, c, s))
+        campaign = lookup(vocab.CAMPAIGN_PAGES, rng.below(len(vocab.CAMPAIGN_PAGES), "web.campaign", pid, c, s))
+        article = (1000 + rng.skewed(5000, 2.0, "web.article", pid, c, s)).cast("string")
         landing_page = (
             F.when(landing == "home", "/")
-            .when(landing == "product", F.concat(F.lit("/product/"),
-                                                 products.sku(products.bought(day, "web.sku", pid, c, s))))
-            .when(landing == "campaign", lookup(vocab.CAMPAIGN_PAGES,
-                                                rng.below(len(vocab.CAMPAIGN_PAGES), "web.campaign", pid, c, s)))
-            .when(landing == "article", F.concat(F.lit("/article/"),
-                                                 (1000 + rng.skewed(5000, 2.0, "web.article", pid, c, s)).cast("string")))
+            .when(landing == "product", F.concat(F.lit("/product/"), product))
+            .when(landing == "campaign", campaign)
+            .when(landing == "article", F.concat(F.lit("/article/"), article))
             .when(landing == "stores", "/store-locator")
             .when(landing == "register", "/member/register")
             .otherwise("/cart"))
@@ -328,8 +328,9 @@ class Activity:
                        .otherwise(dirt.placeholder_phone(rng, "web.placeholder", pid, c, s)))
         # Forms want an e-mail address too; people without one type a throw-away address.
         email_filled = rng.chance(F.when(F.col("has_email"), 0.05).otherwise(0.015), "web.email", pid, c, s)
-        email = F.when(email_filled, F.when(F.col("has_email") & rng.chance(0.92, "web.real_email", pid, c, s),
-                                            dirt.email_spelling(rng, F.col("email"), 0.4, "web.email_format", pid, c, s))
+        real_email = dirt.email_spelling(rng, F.col("email"), 0.4, "web.email_format", pid, c, s)
+        email = F.when(email_filled,
+                       F.when(F.col("has_email") & rng.chance(0.92, "web.real_email", pid, c, s), real_email)
                        .otherwise(dirt.placeholder_email(rng, "web.placeholder_email", pid, c, s)))
         lag = F.when(rng.chance(0.02, "web.late", pid, c, s),
                      rng.between(DAY_SECONDS, 3 * DAY_SECONDS, "web.late_by", pid, c, s)) \

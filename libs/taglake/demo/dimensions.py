@@ -19,7 +19,6 @@ from taglake.demo.names import Names
 from taglake.demo.random import literal_array, lookup
 from taglake.demo.world import World
 
-CITY_NAMES = [c.name for c in vocab.CITIES]
 CITY_WEIGHTS = [c.weight for c in vocab.CITIES]
 #: Anchor stores in these tiers are flagships.
 FLAGSHIP_TIERS = ("一线", "新一线")

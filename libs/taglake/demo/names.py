@@ -11,6 +11,8 @@ from taglake.demo.world import World
 
 
 class Names:
+    """A family name by frequency, then one or two given-name characters by gender."""
+
     def __init__(self, world: World) -> None:
         self.rng = world.rng
         self.family_slots = weighted_slots([w for _, _, w in vocab.FAMILY_NAMES], 2048)

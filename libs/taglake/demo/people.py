@@ -41,6 +41,12 @@ HOUSEHOLD_SIZE = 3
 
 WECHAT_APPS = {"wx_mall": 0.85, "wx_member": 0.60, "gzh_official": 0.50}  # app_id -> share of WeChat users
 
+
+def uses_wechat_app(app_id: str) -> str:
+    """Name of the persons column that says whether she uses WeChat app `app_id`."""
+    return f"uses_{app_id}"
+
+
 #: Identifier spaces. Phones: 10**8 - 1 numbers after a 3-digit prefix, shifted by one so the
 #: eight digits are never all zero (13800000000 and 13900000000 stay placeholders).
 PHONE_SPACE = 10**8 - 1
@@ -113,7 +119,8 @@ class People:
         style = rng.pick({"given.family": 0.3, "familygiven": 0.25, "given_": 0.15, "qq": 0.3}, "email.style", pid)
         domain = rng.pick({d: w for d, w in vocab.EMAIL_DOMAINS.items() if d != "qq.com"}, "email.domain", pid)
         return (F.when(style == "qq", F.concat(qq_number, F.lit("@qq.com")))
-                .when(style == "given.family", F.concat(given_pinyin, F.lit("."), family_pinyin, number, F.lit("@"), domain))
+                .when(style == "given.family",
+                      F.concat(given_pinyin, F.lit("."), family_pinyin, number, F.lit("@"), domain))
                 .when(style == "familygiven", F.concat(family_pinyin, given_pinyin, number, F.lit("@"), domain))
                 .otherwise(F.concat(given_pinyin, F.lit("_"), number, F.lit("@"), domain)))
 
@@ -157,7 +164,7 @@ class People:
             member.alias("is_member"),
             (member & rng.chance(P_DUPLICATE_MEMBER, "person.duplicate_member", pid)).alias("has_duplicate_member"),
             wechat.alias("has_wechat"),
-            *((wechat & rng.chance(share, "person.wechat_app", pid, app_id)).alias(f"on_{app_id}")
+            *((wechat & rng.chance(share, "person.wechat_app", pid, app_id)).alias(f"picks_{app_id}")
               for app_id, share in WECHAT_APPS.items()),
             F.when(app, F.when(rng.chance(0.3, "person.second_device", pid), 2).otherwise(1))
             .otherwise(0).alias("devices"),
@@ -171,8 +178,11 @@ class People:
         stage3 = stage2.select(
             "*",
             # A WeChat user uses at least one of the chain's WeChat apps: the mall by default.
-            (F.col("has_wechat") & ~F.col("on_wx_member") & ~F.col("on_gzh_official")
-             | F.col("on_wx_mall")).alias("uses_wx_mall"),
+            (F.col("picks_wx_mall")
+             | (F.col("has_wechat") & ~F.col("picks_wx_member") & ~F.col("picks_gzh_official")))
+            .alias(uses_wechat_app("wx_mall")),
+            F.col("picks_wx_member").alias(uses_wechat_app("wx_member")),
+            F.col("picks_gzh_official").alias(uses_wechat_app("gzh_official")),
             (active_days / 365.0).alias("active_years"),
             rng.between(F.col("active_from"), last, "person.duplicate_reg", pid).alias("duplicate_reg_day"),
             self.shared_device_owner(pid).alias("shared_device_owner"),
@@ -202,7 +212,8 @@ class People:
                  .when(u < 0.93, dirt.COUNTER_PHONE)
                  .when(u < 0.94, dirt.placeholder_phone(rng, "crm.placeholder", pid))
                  .otherwise(dirt.junk(rng, "crm.junk_phone", pid)))
-        gender = F.when(F.col("gender") == "F", rng.pick({"F": 0.45, "女": 0.45, "未知": 0.03, None: 0.07}, "crm.gender", pid)) \
+        gender = F.when(F.col("gender") == "F",
+                        rng.pick({"F": 0.45, "女": 0.45, "未知": 0.03, None: 0.07}, "crm.gender", pid)) \
             .otherwise(rng.pick({"M": 0.45, "男": 0.45, "未知": 0.03, None: 0.07}, "crm.gender", pid))
         b = rng.uniform("crm.birthday", pid)
         birthday = F.when(b < 0.72, F.col("birth_date")).when(b < 0.77, F.lit("1900-01-01").cast("date"))
@@ -245,10 +256,9 @@ class People:
         """One row per person per WeChat app she uses (mall mini-program, member centre, official account)."""
         w, rng = self.world, self.rng
         pid, app = F.col("person_id"), F.col("app_id")
-        flags = {"wx_mall": "uses_wx_mall", "wx_member": "on_wx_member", "gzh_official": "on_gzh_official"}
         rows = persons.where("has_wechat").select(
-            "*", F.explode(F.array(*(F.struct(F.lit(a).alias("app_id"), F.col(c).alias("uses"))
-                                     for a, c in flags.items()))).alias("app")
+            "*", F.explode(F.array(*(F.struct(F.lit(a).alias("app_id"), F.col(uses_wechat_app(a)).alias("uses"))
+                                     for a in WECHAT_APPS))).alias("app")
         ).where("app.uses").select("*", F.col("app.app_id").alias("app_id"))
         u = rng.uniform("wechat.unionid", pid, app)
         unionid = F.when(u < 0.84, F.col("unionid")).when(u < 0.85, "")
@@ -270,7 +280,8 @@ class People:
 
     def _nickname(self, pid: Column) -> Column:
         rng, given = self.rng, F.col("given_name")
-        style = rng.pick({"given": 0.25, "xiao": 0.15, "fancy": 0.35, "mum": 0.1, "name": 0.15}, "wechat.nick_style", pid)
+        style = rng.pick({"given": 0.25, "xiao": 0.15, "fancy": 0.35, "mum": 0.1, "name": 0.15},
+                         "wechat.nick_style", pid)
         fancy = lookup(vocab.NICKNAMES, rng.below(len(vocab.NICKNAMES), "wechat.nick", pid))
         return (F.when(style == "given", F.when(F.length(given) == 1, F.concat(given, given)).otherwise(given))
                 .when(style == "xiao", F.concat(F.lit("小"), F.substring(given, -1, 1)))

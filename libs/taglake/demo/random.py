@@ -8,6 +8,8 @@ The salt names the purpose of a draw, so two draws over the same keys are indepe
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -151,9 +153,7 @@ def bijection(value: Column, modulus: int, seed: int, salt: str) -> Column:
 
 
 def affine_parameters(modulus: int, seed: int, salt: str) -> tuple[int, int]:
-    import hashlib
-    import math
-
+    """(a, b) for `bijection`, derived from the seed: a is coprime to the modulus."""
     digest = hashlib.sha256(f"{seed}/{salt}".encode()).digest()
     a = 100_003 + int.from_bytes(digest[:4], "big") % 900_000
     while math.gcd(a, modulus) != 1:

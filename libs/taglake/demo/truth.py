@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from taglake.demo.people import WECHAT_APPS, People
+from taglake.demo.people import WECHAT_APPS, People, uses_wechat_app
 
 #: id_type values, in the order OneID documentation lists them.
 ID_TYPES = ("phone", "member_id", "email", "wechat_openid", "wechat_unionid", "device_id", "cookie_id")
@@ -25,15 +25,13 @@ def identity_truth(persons: DataFrame, people: People) -> DataFrame:
         return F.struct(F.lit(id_type).alias("id_type"),
                         (value if condition is None else F.when(condition, value)).alias("id_value"))
 
-    app_flags = {"wx_mall": "uses_wx_mall", "wx_member": "on_wx_member", "gzh_official": "on_gzh_official"}
-    assert set(app_flags) == set(WECHAT_APPS)
     identifiers = [
         owned("phone", F.col("phone")),
         owned("member_id", F.col("member_id"), F.col("is_member")),
         owned("member_id", F.col("duplicate_member_id"), F.col("has_duplicate_member")),
         owned("email", F.col("email"), F.col("has_email")),
         owned("wechat_unionid", F.col("unionid"), F.col("has_wechat")),
-        *(owned("wechat_openid", people.openid(pid, F.lit(app)), F.col(flag)) for app, flag in app_flags.items()),
+        *(owned("wechat_openid", people.openid(pid, F.lit(app)), F.col(uses_wechat_app(app))) for app in WECHAT_APPS),
         owned("device_id", F.col("device_1")),
         owned("device_id", F.col("device_2")),
         *(owned("cookie_id", people.cookie_id(pid, F.lit(k)), F.col("cookies") >= k)
