@@ -152,13 +152,17 @@ def _recency_groups(step: FamilyStep, combos, group_of) -> list[FamilyGroup]:
 
 def group_frame(spark, long_slice: DataFrame, group: FamilyGroup, population: DataFrame) -> DataFrame:
     """One column group's tags for every subject: one GROUP BY over the group's slice of the long
-    table plus the population's keys (so subjects without rows get their defaults without a join
-    of the wide result back to the population)."""
-    keys = population.select(KEY, F.lit(None).cast("date").alias(SNAPSHOT))
-    rows = long_slice.unionByName(keys, allowMissingColumns=True)
-    view = _temp_view(rows, "family_long")
+    table, then the population's keys joined in with the defaults (0 for counts) for subjects
+    without rows. Measured on the small demo (165k subjects, 250 columns, 50k long rows): 1.5 s,
+    against 4.0 s when the population's keys go through the 250 aggregates as empty rows."""
+    view = _temp_view(long_slice, "family_long")
     cols = ", ".join(f"{sql} AS {q(tag)}" for tag, sql, _t, _d in group.columns)
-    return spark.sql(f"SELECT {q(KEY)}, {cols} FROM {view} GROUP BY {q(KEY)}")
+    wide = spark.sql(f"SELECT {q(KEY)}, {cols} FROM {view} GROUP BY {q(KEY)}")
+    out = [F.col(KEY)]
+    for tag, _sql, type_, default in group.columns:
+        value = F.col(tag) if default is None else F.coalesce(F.col(tag), F.lit(default).cast(type_))
+        out.append(value.alias(tag))
+    return population.select(KEY).join(wide, on=KEY, how="left").select(*out)
 
 
 def _temp_view(df: DataFrame, prefix: str) -> str:
