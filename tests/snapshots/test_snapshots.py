@@ -75,7 +75,7 @@ def test_rerun_is_idempotent_and_switches_views_atomically(spark, world):
     after = records[0].group_versions
     assert all(after[g] > version_before[g] for g in after)        # new commits, same data
     view_after = spark.sql(f"SHOW CREATE TABLE {settings.table('tags_customer')}").first()[0]
-    assert "VERSION AS OF" in view_after and view_after != view_before   # re-pinned at the end
+    assert "VERSION AS OF" in view_after and view_after != view_before   # re-pinned at the end (base group)
     via_view = spark.sql(f"SELECT count(*) FROM {settings.table('tags_customer')} WHERE snapshot_date = DATE'{D}'").first()[0]
     assert via_view == 4
 

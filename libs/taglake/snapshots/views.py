@@ -1,50 +1,94 @@
 """BI views over the column groups, pinned to Delta versions so a switch is atomic.
 
 `tags_<subject>` has one row per subject per retained snapshot date and one plain column per tag;
-`tags_<subject>_latest` is the newest complete date. Both pin every group table with VERSION AS
+`tags_<subject>_latest` is the newest complete date. Every group table is pinned with VERSION AS
 OF: while a run writes new versions, readers keep seeing the previous snapshot, and replacing the
-view definitions at the end switches everyone to the new one at once.
+subject's view at the end switches everyone to the new one at once.
 
-Groups other than the first are joined as `(SELECT key, date, first(col)... GROUP BY key, date)`:
-with distinct keys on the right, Spark removes a left join whose columns a query does not use, so
-`SELECT city FROM tags_member` reads one group, not all of them (measured; docs/storage.md).
+The first group is the view's base; every other group is joined through a *piece view*
+`tags_<subject>__<group>__v<version>` = `SELECT key, date, first(col)... GROUP BY key, date` of
+that group at that version. With distinct keys on the right, Spark removes a left join whose
+columns a query does not use, so `SELECT city FROM tags_member` reads one group, not all of them.
+Piece views are named after the version they pin, so new pieces are created beside the old ones
+and one CREATE OR REPLACE of the subject's view is the switch; pieces no longer referenced are
+dropped afterwards.
+
+Why pieces at all: the embedded metastore (Derby) stores a view's text in a LONG VARCHAR of
+32,700 characters, which a view naming 1,000 columns already exceeds. Every view taglake writes
+stays under VIEW_TEXT_BUDGET characters: a group whose column list would not fit is split into
+several pieces, and the subject's view only names the pieces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, group_table, latest_view_name, view_name
 from taglake.tagdefs.expressions import quote_identifier as q
 
+VIEW_TEXT_BUDGET = 30_000
 
-def view_sql(key: str, tables: dict[str, list[str]], versions: dict[str, int]) -> str:
-    """SQL joining column-group tables (qualified name -> columns) pinned at `versions`."""
-    names = sorted(tables)
-    cols = [f"g0.{q(key)}", f"g0.{q(SNAPSHOT_COLUMN)}"]
-    joins = []
-    for i, table in enumerate(names):
-        alias = f"g{i}"
-        cols += [f"{alias}.{q(c)}" for c in tables[table]]
-        if i == 0:
-            continue
-        picked = ", ".join(f"first({q(c)}) AS {q(c)}" for c in tables[table])
-        joins.append(
-            f"LEFT JOIN (SELECT {q(key)}, {q(SNAPSHOT_COLUMN)}, {picked} FROM {table} VERSION AS OF {versions[table]} "
-            f"GROUP BY {q(key)}, {q(SNAPSHOT_COLUMN)}) {alias} "
-            f"ON g0.{q(key)} = {alias}.{q(key)} AND g0.{q(SNAPSHOT_COLUMN)} = {alias}.{q(SNAPSHOT_COLUMN)}")
-    return f"SELECT {', '.join(cols)} FROM {names[0]} VERSION AS OF {versions[names[0]]} g0 " + " ".join(joins)
+
+def piece_sql(key: str, table: str, version: int, columns: list[str]) -> str:
+    picked = "".join(f", first({q(c)}) AS {q(c)}" for c in columns)
+    return (f"SELECT {q(key)}, {q(SNAPSHOT_COLUMN)}{picked} FROM {table} VERSION AS OF {version} "
+            f"GROUP BY {q(key)}, {q(SNAPSHOT_COLUMN)}")
+
+
+def pieces(key: str, table: str, version: int, columns: list[str]) -> list[str]:
+    """The piece views' SQL for one group: as few as fit the text budget, columns in order."""
+    out: list[str] = []
+    chunk: list[str] = []
+    for col in columns:
+        if chunk and len(piece_sql(key, table, version, [*chunk, col])) > VIEW_TEXT_BUDGET:
+            out.append(piece_sql(key, table, version, chunk))
+            chunk = []
+        chunk.append(col)
+    if chunk:
+        out.append(piece_sql(key, table, version, chunk))
+    return out
+
+
+def view_sql(key: str, base: tuple[str, int], joined: list[str]) -> str:
+    """The subject's view: the base group table pinned at its version, left-joined with pieces."""
+    table, version = base
+    using = f"USING ({q(key)}, {q(SNAPSHOT_COLUMN)})"
+    joins = "".join(f" LEFT JOIN {name} g{i} {using}" for i, name in enumerate(joined, start=1))
+    return f"SELECT * FROM {table} VERSION AS OF {version} g0{joins}"
 
 
 def publish(spark, settings: Settings, subject: str, key: str, groups: dict[str, list[str]],
             versions: dict[str, int], latest: dt.date | None, comment: str = "") -> None:
     """(Re)create the subject's views pinned to `versions` (group -> Delta version)."""
-    tables = {settings.table(group_table(subject, g)): cols for g, cols in groups.items()}
-    pinned = {settings.table(group_table(subject, g)): v for g, v in versions.items()}
-    text = comment.replace("'", "")
-    spark.sql(f"CREATE OR REPLACE VIEW {settings.table(view_name(subject))} COMMENT '{text}' AS {view_sql(key, tables, pinned)}")
+    names = sorted(groups)
+    base = (settings.table(group_table(subject, names[0])), versions[names[0]])
+    joined: list[str] = []
+    for group in names[1:]:
+        table, version = group_table(subject, group), versions[group]
+        sqls = pieces(key, settings.table(table), version, groups[group])
+        for i, sql in enumerate(sqls, start=1):
+            piece = settings.table(f"{table}__v{version}" + (f"_{i}" if len(sqls) > 1 else ""))
+            spark.sql(f"CREATE OR REPLACE VIEW {piece} AS {sql}")
+            joined.append(piece)
+    text = view_sql(key, base, joined)
+    if len(text) > VIEW_TEXT_BUDGET:
+        raise DataError(f"{subject} has {len(names)} column groups: its view would not fit the metastore's "
+                        f"{VIEW_TEXT_BUDGET:,}-character limit; raise tags.group_size in the conf")
+    comment = comment.replace("'", "")
+    spark.sql(f"CREATE OR REPLACE VIEW {settings.table(view_name(subject))} COMMENT '{comment}' AS {text}")
     if latest is not None:
         spark.sql(
             f"CREATE OR REPLACE VIEW {settings.table(latest_view_name(subject))} COMMENT 'latest complete snapshot: {latest}' AS "
             f"SELECT * FROM {settings.table(view_name(subject))} WHERE {q(SNAPSHOT_COLUMN)} = DATE'{latest}'")
+    _drop_stale_pieces(spark, settings, subject, {p.rsplit(".", 1)[-1] for p in joined})
+
+
+def _drop_stale_pieces(spark, settings: Settings, subject: str, current: set[str]) -> None:
+    pattern = re.compile(rf"^tags_{re.escape(subject)}__.+__v\d+(_\d+)?$")
+    for row in spark.sql(f"SHOW VIEWS IN {settings.database}").collect():
+        name = row["viewName"]
+        if pattern.match(name) and name not in current and not row["isTemporary"]:
+            spark.sql(f"DROP VIEW IF EXISTS {settings.table(name)}")
