@@ -114,7 +114,6 @@ def build_demo(spark, settings, members: int) -> None:
 
 def build_synthetic(spark, settings, library, members: int) -> None:
     """The member snapshot written directly in the engine's layout: ~10,000 columns of drawn values."""
-    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     from taglake.compiler.plan import KEY
@@ -147,10 +146,7 @@ def build_synthetic(spark, settings, library, members: int) -> None:
     registry.record_snapshots(spark, settings, [registry.SnapshotRecord(
         "member", DATE, "synthetic", "complete", len(placements), members, "synthetic", written, 0.0, now, now)],
         f"subject = 'member' AND snapshot_date = DATE'{DATE}'")
-    try:
-        views.publish(spark, settings, "member", key, groups, written, DATE, "synthetic benchmark snapshot")
-    except AnalysisException as exc:   # the view text of ~10,000 columns exceeds Derby's 32,700-character limit
-        log.warning("catalog view not created (%s); the naive approach uses a session view", str(exc).splitlines()[0][:160])
+    views.publish(spark, settings, "member", key, groups, written, DATE, "synthetic benchmark snapshot")
 
 
 def _value_sql(name: str, kind: str, domain, family, index: int) -> str:
@@ -347,20 +343,16 @@ def table_sizes(spark, settings) -> tuple[int, int, int]:
 
 
 def member_view(spark, settings, key: str) -> str:
-    """The catalog view `tags_member`, or the same SQL as a session view when the embedded Derby
-    metastore could not store it (its view text is limited to 32,700 characters)."""
+    """The catalog view `tags_member` (published now if an older snapshot build lacks it)."""
     from taglake.snapshots import registry, views
-    from taglake.snapshots.layout import by_group, group_table, view_name
+    from taglake.snapshots.layout import by_group, view_name
 
     name = settings.table(view_name("member"))
-    if spark.catalog.tableExists(name):
-        return name
-    record = registry.snapshot(spark, settings, "member", DATE)
-    groups = by_group(registry.placements(spark, settings, "member"))
-    tables = {settings.table(group_table("member", g)): cols for g, cols in groups.items()}
-    pinned = {settings.table(group_table("member", g)): v for g, v in record.group_versions.items()}
-    spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW bench_tags_member AS {views.view_sql(key, tables, pinned)}")
-    return "bench_tags_member"
+    if not spark.catalog.tableExists(name):
+        record = registry.snapshot(spark, settings, "member", DATE)
+        groups = by_group(registry.placements(spark, settings, "member"))
+        views.publish(spark, settings, "member", key, groups, record.group_versions, DATE, "synthetic benchmark snapshot")
+    return name
 
 
 def naive(spark, settings, segments, names: list[str], metrics: Metrics) -> dict[str, int]:
