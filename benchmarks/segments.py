@@ -365,7 +365,15 @@ def naive(spark, settings, segments, names: list[str], metrics: Metrics) -> dict
     view = spark.table(member_view(spark, settings, segments.keys["member"])).where(F.col("snapshot_date") == F.lit(str(DATE)).cast("date"))
     for i, name in enumerate(names, 1):
         p = plan(segments, [name])
-        frame = Projector(segments, p).steps(view.select(p.key, *p.tags))
+        projector = Projector(segments, p)     # the same steps as taglake.segments.evaluate.membership
+        due = projector.bases_due()
+        frame = projector.local(view.select(p.key, *p.tags), p.steps[0].local, due.get(0, []))
+        if len(p.steps) > 1:
+            frame = projector.narrow(frame)
+            for index, step in enumerate(p.steps[1:], 1):
+                if step.ranked:
+                    frame = projector.ranked(frame, step.ranked)
+                frame = projector.local(frame, step.local, due.get(index, []))
         sizes[name] = frame.where(F.col(member_col(name))).count()
         if i % 10 == 0:
             log.info("naive: %d/%d segments", i, len(names))
