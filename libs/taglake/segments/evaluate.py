@@ -152,7 +152,7 @@ def _stats(spark, settings: Settings, library: SegmentLibrary, members: SubjectM
                 .select("segment", "subject_key", F.lit(True).alias("then")))
         both = now.join(then, ["segment", "subject_key"], "full")
     else:
-        both = now.withColumn("then", F.lit(None).cast("boolean"))
+        both = now.select("*", F.lit(None).cast("boolean").alias("then"))
     counts = (both.groupBy("segment", "group")
               .agg(F.count("now").alias("size"),
                    F.count(F.when(F.col("now") & F.col("then").isNull(), 1)).alias("entered"),

@@ -121,7 +121,8 @@ def export(spark, settings: Settings, library: Library, segments: SegmentLibrary
     if tags:
         tag_frame = read_tags(spark, settings, seg.subject, key, date, tags)
         versions = tag_frame.versions
-        frame = frame.join(tag_frame.frame.withColumn(key, F.col(key).cast("string")), key, "left")
+        tag_values = tag_frame.frame.select(F.col(key).cast("string").alias(key), *[c for c in tag_frame.frame.columns if c != key])
+        frame = frame.join(tag_values, key, "left")
     if identifiers:
         frame = frame.join(_identifiers(spark, settings, date, identifiers, key), key, "left")
     selected = [key, *(["split_group"] if groups else []), *columns]

@@ -132,7 +132,7 @@ def profile(spark, settings: Settings, library: Library, segments: SegmentLibrar
         frame = frame.join(membership(spark, settings, segments, base, date).select("subject_key", F.lit(1).alias("in_base")),
                            "subject_key", "left")
     else:
-        frame = frame.withColumn("in_base", F.lit(1))
+        frame = frame.select("*", F.lit(1).alias("in_base"))
     frame = frame.select("subject_key", F.coalesce("in_segment", F.lit(0)).alias("in_segment"),
                          F.coalesce("in_base", F.lit(0)).alias("in_base"), *tags).persist()
     try:
