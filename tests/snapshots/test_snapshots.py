@@ -45,7 +45,13 @@ def world(spark, base_settings, tmp_path_factory):
             {"name": "events_30d", "display_name": "近30天", "description": "d", "kind": "stat", "source": "events", "agg": "count", "window": 30},
             {"name": "amount_all", "display_name": "累计", "description": "d", "kind": "stat", "source": "events", "agg": "sum", "value": "amount - refund"},
             {"name": "is_active", "display_name": "活跃", "description": "d", "kind": "rule", "expr": "events_30d > 0"},
-        ]}, allow_unicode=True))
+        ],
+        "families": [{
+            "name": "cat", "kind": "stat", "source": "events", "by": {"category": {"column": "category", "values": ["A", "B"]}},
+            "windows": ["all"], "metrics": {"events": {"agg": "count", "display": "次数"},
+                                          "amount": {"agg": "sum", "value": "amount - refund", "display": "金额"}},
+            "tag_name": "cat_{category}_{metric}_{window}", "display_name": "{category}{metric}", "description": "d"}],
+    }, allow_unicode=True))
     (root / "tags" / "shop.yaml").write_text(yaml.safe_dump({
         "defaults": {"subject": "shop", "owner": "qa", "business_line": "测试", "category": ["测试"], "status": "online"},
         "tags": [{"name": "city", "display_name": "城市", "description": "d", "kind": "attribute", "source": "shops", "value": "city"}]},
@@ -132,6 +138,26 @@ def test_tag_stats_are_recorded(spark, world):
              .where(f"subject = 'customer' AND snapshot_date = DATE'{D}'").collect()}
     assert stats["gender"].fill_rate == 1.0 and stats["gender"].distinct_approx == 2
     assert stats["amount_all"].fill_rate == 0.5 and stats["amount_all"].rows == 4
+
+
+def test_family_groups_store_only_subjects_with_data_and_readers_fill_defaults(spark, world):
+    settings, root = world
+    run(spark, settings, root, D)
+    group = registry.placements(spark, settings, "customer")["cat_a_events_all"].group
+    stored = spark.sql(f"SELECT customer_id FROM {settings.table(f'tags_customer__{group}')} WHERE snapshot_date = DATE'{D}'")
+    assert sorted(r[0] for r in stored.collect()) == ["c1", "c2"]      # c3: no events, c4: only after D, c9: no customer
+    # By hand from EVENTS: c1 has A events e1, e3, e4 (e5 is void) worth 80 + 70 + 10 and B event e2;
+    # c2 has B events e7, e8; counts read 0 for subjects without a row, sums NULL.
+    tags = ["cat_a_events_all", "cat_a_amount_all", "cat_b_events_all"]
+    expected = {"c1": (3, 160.0, 1), "c2": (0, None, 2), "c3": (0, None, 0), "c4": (0, None, 0)}
+    assert {r[0]: r[1:] for r in frame(spark, settings, D, tags)} == expected
+    view = spark.sql(f"SELECT customer_id, {', '.join(tags)} FROM {settings.table('tags_customer')} WHERE snapshot_date = DATE'{D}'")
+    assert {r[0]: tuple(r[1:]) for r in view.collect()} == expected
+    stats = {r.tag: r for r in spark.table(settings.table(registry.STATS_TABLE))
+             .where(f"subject = 'customer' AND snapshot_date = DATE'{D}'").collect()}
+    assert (stats["cat_a_events_all"].rows, stats["cat_a_events_all"].fill_rate, stats["cat_a_events_all"].distinct_approx) == (4, 1.0, 2)
+    assert stats["cat_b_events_all"].distinct_approx == 3           # 1, 2 stored; 0 only in the absent rows
+    assert stats["cat_a_amount_all"].fill_rate == 0.25
 
 
 def test_retention_drops_old_dates_everywhere(spark, world):

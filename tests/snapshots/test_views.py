@@ -26,12 +26,17 @@ def write_groups(spark, settings, value_offset: int = 0) -> dict[str, int]:
     return versions
 
 
-def expected(value_offset: int) -> set[tuple]:
+def absent_value(column: str, fill: dict[str, str] | None) -> str | None:
+    literal = (fill or {}).get(column)
+    return literal.strip("'") if literal else None
+
+
+def expected(value_offset: int, fill: dict[str, str] | None = None) -> set[tuple]:
     out = set()
     for k in KEYS:
         row = [k, D]
         for i, cols in enumerate(GROUPS.values()):
-            row += [f"{k}-{c}-{value_offset}" if k in KEYS[: 3 - i] else None for c in cols]
+            row += [f"{k}-{c}-{value_offset}" if k in KEYS[: 3 - i] else absent_value(c, fill) for c in cols]
         out.add(tuple(row))
     return out
 
@@ -41,28 +46,32 @@ def scans(spark, sql: str) -> int:
     return plan.count("Relation ") + plan.count("RelationV2")
 
 
+@pytest.mark.parametrize("fill", [None, {"cat_c_long_name_for_the_budget": "'zero'"}], ids=["no-fill", "fill"])
 @pytest.mark.parametrize("split", [False, True], ids=["piece-per-group", "piece-per-column"])
-def test_view_joins_groups_pins_versions_and_reads_only_used_groups(spark, settings, monkeypatch, split):
+def test_view_joins_groups_pins_versions_and_reads_only_used_groups(spark, settings, monkeypatch, split, fill):
     if split:   # as if every column list were too long for one view: one piece per column
-        monkeypatch.setattr(views, "pieces", lambda key, table, version, cols: [
-            views.piece_sql(key, table, version, [c]) for c in cols])
+        monkeypatch.setattr(views, "pieces", lambda key, table, version, cols, fill, base: [
+            views.piece_sql(key, table, version, [c], fill, base) for c in cols])
     v1 = write_groups(spark, settings, 1)
-    views.publish(spark, settings, "member", "oneid", GROUPS, v1, D)
+    views.publish(spark, settings, "member", "oneid", GROUPS, v1, D, fill=fill)
     view = settings.table("tags_member")
     assert spark.table(view).columns == ["oneid", "snapshot_date", *[c for cols in GROUPS.values() for c in cols]]
-    assert {tuple(r) for r in spark.table(view).collect()} == expected(1)
-    assert {tuple(r) for r in spark.table(settings.table("tags_member_latest")).collect()} == expected(1)
+    # Sparse groups: subjects without a row read the tag's fill value where it has one, else NULL.
+    assert {tuple(r) for r in spark.table(view).collect()} == expected(1, fill)
+    assert {tuple(r) for r in spark.table(settings.table("tags_member_latest")).collect()} == expected(1, fill)
 
-    # A query on the base group's columns reads one table; one on a family column reads two.
+    # A query on the base group's columns reads one table; one on a family column reads two (three
+    # when the column has a fill value: its piece starts from the base group's keys).
     assert scans(spark, f"SELECT city FROM {view} WHERE snapshot_date = DATE'{D}'") == 1
-    assert scans(spark, f"SELECT city, cat_c_long_name_for_the_budget FROM {view}") == 2
+    assert scans(spark, f"SELECT city, cat_c_long_name_for_the_budget FROM {view}") == (3 if fill else 2)
+    assert scans(spark, f"SELECT city, cat_a_long_name_for_the_budget FROM {view}") == 2
 
     # New versions: the view keeps showing v1 until it is published again, then shows v2 only,
     # and the pieces of v1 are gone.
     v2 = write_groups(spark, settings, 2)
-    assert {tuple(r) for r in spark.table(view).collect()} == expected(1)
-    views.publish(spark, settings, "member", "oneid", GROUPS, v2, D)
-    assert {tuple(r) for r in spark.table(view).collect()} == expected(2)
+    assert {tuple(r) for r in spark.table(view).collect()} == expected(1, fill)
+    views.publish(spark, settings, "member", "oneid", GROUPS, v2, D, fill=fill)
+    assert {tuple(r) for r in spark.table(view).collect()} == expected(2, fill)
     pieces = [r["viewName"] for r in spark.sql(f"SHOW VIEWS IN {settings.database}").collect() if "__v" in r["viewName"]]
     assert pieces and all(any(name.endswith(f"__v{v}") or f"__v{v}_" in name for v in v2.values()) for name in pieces)
     assert len(pieces) == (3 if split else 2)

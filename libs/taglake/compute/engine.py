@@ -40,9 +40,10 @@ from taglake.progress import step as progress
 from taglake.settings import Settings
 from taglake.snapshots import read as snapshot_read
 from taglake.snapshots import registry, retention, views
-from taglake.snapshots.layout import Placement, assign, by_group
+from taglake.snapshots.layout import Placement, assign, by_group, sparse_allowed
 from taglake.tagdefs.library import Library
 from taglake.tagdefs.expressions import quote_identifier as q
+from taglake.tagdefs.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,13 @@ class TagRun:
         finally:
             for df in self._persisted:
                 df.unpersist()
+            self._drop_long_forms()
+
+    def _drop_long_forms(self) -> None:
+        """The run's long-form family tables are scratch: gone once their groups are written."""
+        jvm = self.spark.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(f"{self.settings.path(self.settings.checkpoint_dir)}/long/{self.run_id}")
+        path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
 
     def _prepare(self, subject: str) -> _State:
         plan = self.plan.subjects[subject]
@@ -208,6 +216,9 @@ class TagRun:
     def _family(self, state: _State, rows: DataFrame, step: FamilyStep) -> None:
         group_of = {c.tag: state.placements[c.tag].group for c in step.cells}
         long, groups = fam.long_rows(self.spark, rows, step, group_of)
+        sparse = sparse_allowed(by_group(state.placements))
+        if sparse:   # long rows of subjects outside the population (a filtered one) never reach a group
+            long = long.join(state.population, on=KEY, how="left_semi")
         path = f"{self.settings.path(self.settings.checkpoint_dir)}/long/{self.run_id}/{step.family}"
         with progress(f"tags[{state.plan.subject}] family {step.family}: long form") as current:
             long.write.mode("overwrite").partitionBy(fam.GROUP).parquet(path)
@@ -216,7 +227,8 @@ class TagRun:
 
         def write(group: fam.FamilyGroup) -> None:
             with progress(f"tags[{state.plan.subject}] group {group.name}") as current:
-                frame = fam.group_frame(self.spark, stored.where(f"{q(fam.GROUP)} = '{group.name}'"), group, state.population)
+                frame = fam.group_frame(self.spark, stored.where(f"{q(fam.GROUP)} = '{group.name}'"), group,
+                                        None if sparse else state.population)
                 self._write_group(state, group.name, frame, current)
 
         parallel(write, groups, self.settings.tags.parallel_writes)
@@ -251,14 +263,24 @@ class TagRun:
             state.core = self._checkpoint(result)
 
     def _stored_tags(self, state: _State, tags: list[str]) -> DataFrame:
-        """Family tags written earlier in this run, read back from their groups at this date."""
-        frame = None
+        """Family tags written earlier in this run, read back from their groups at this date, for
+        every subject of the population (absent from a sparse group: the tag's default)."""
+        frame = state.population.select(KEY)
         for group, cols in by_group({t: state.placements[t] for t in tags}).items():
             table = self.writer.table(state.plan.subject, group)
             part = self.spark.sql(f"SELECT {q(state.key)} AS {q(KEY)}, {', '.join(map(q, cols))} FROM {table} "
                                   f"WHERE snapshot_date = DATE'{self.date}'")
-            frame = part if frame is None else frame.join(part, on=KEY, how="inner")
-        return frame
+            frame = frame.join(part, on=KEY, how="left")
+        types = {o.name: o.type for o in state.plan.outputs()}
+        return snapshot_read.with_fill(frame, KEY, tags, self._fill(state), types)
+
+    def _fill(self, state: _State) -> dict[str, str]:
+        """Tag -> SQL default read where a sparse group has no row: the long-form family tags with a
+        default (counts), when the subject's base group is a dense core group."""
+        if not sparse_allowed(by_group(state.placements)):
+            return {}
+        return {o.name: quote_literal(o.default) for _d, step in state.plan.steps if isinstance(step, FamilyStep)
+                for o in step.outputs if o.default is not None}
 
     def related_tags(self, subject: str, tags: list[str], states: dict[str, _State]) -> DataFrame:
         """A related subject's tags: from this run's core, or from its stored snapshot."""
@@ -303,12 +325,14 @@ class TagRun:
             for state in states:
                 subject = state.plan.subject
                 groups = by_group(state.placements)
-                stats += self.writer.stats(subject, state.key, groups)
+                fill = self._fill(state)
+                stats += self.writer.stats(subject, state.key, groups, fill)
                 tags = [self.library.tags[subject][o.name] for o in state.plan.outputs()]
-                if set(state.placements) != set(registry.placements(self.spark, self.settings, subject)):
+                if (set(state.placements) != set(registry.placements(self.spark, self.settings, subject))
+                        or fill != registry.fills(self.spark, self.settings, subject)):
                     registry.save_placements(self.spark, self.settings, subject, state.placements,
                                              {o.name: o.type for o in state.plan.outputs()},
-                                             {t.name: t.family for t in tags}, self.date)
+                                             {t.name: t.family for t in tags}, self.date, fill)
                 hashes = {t.name: self.library.definition_hash(t) for t in tags}
                 changes[subject] = registry.record_versions(self.spark, self.settings, subject, tags, hashes, self.date)
                 rows = next((r[3] for r in stats if r[1] == subject), 0)
@@ -329,7 +353,8 @@ class TagRun:
             versions = self.writer.current_versions(subject, groups) if expired else record.group_versions
             latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
             views.publish(self.spark, self.settings, subject, state.key, groups, versions, latest,
-                          f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date")
+                          f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date",
+                          registry.fills(self.spark, self.settings, subject))
             results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
                                          state.rows_scanned, round(time.perf_counter() - state.started, 1),
                                          len(changes[subject]), expired))

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 from taglake.compiler.plan import KEY
 from taglake.errors import DataError
 from taglake.settings import Settings
-from taglake.snapshots.layout import SNAPSHOT_COLUMN, group_table
+from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, group_table
 from taglake.snapshots.stats import group_stats
 from taglake.tagdefs.expressions import quote_identifier as q
 from taglake.tagdefs.expressions import quote_literal
@@ -93,12 +93,16 @@ class GroupWriter:
         names = list(groups)
         return dict(zip(names, parallel(version, names, self.settings.tags.parallel_writes)))
 
-    def stats(self, subject: str, key: str, groups: dict[str, list[str]]) -> list[tuple]:
+    def stats(self, subject: str, key: str, groups: dict[str, list[str]], fill: dict[str, str] | None = None) -> list[tuple]:
         from taglake.compute.engine import parallel
+
+        base = self.table(subject, base_group(groups))
+        population = self.spark.sql(f"SELECT count(1) FROM {base} WHERE {q(SNAPSHOT_COLUMN)} = DATE'{self.date}'").first()[0]
 
         def one(item: tuple[str, list[str]]) -> list[tuple]:
             group, columns = item
             return [(self.date, subject, tag, count, non_null, non_null / count if count else None, distinct)
-                    for tag, count, non_null, distinct in group_stats(self.spark, self.table(subject, group), columns, self.date)]
+                    for tag, count, non_null, distinct in group_stats(self.spark, self.table(subject, group), columns,
+                                                                      self.date, population, fill)]
 
         return [row for part in parallel(one, list(groups.items()), self.settings.tags.parallel_writes) for row in part]

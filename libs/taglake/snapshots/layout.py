@@ -2,6 +2,11 @@
 snapshot date, with one row per subject and one plain column per tag (docs/storage.md explains
 the measurements behind it). BI users see one view per subject that joins the groups.
 
+Core groups hold one row per subject. A family group computed in long form is *sparse*: it holds
+only the subjects with data in its slice of the grid (on the medium demo 5-20% of them), since
+writing the others' empty cells was most of the run. Readers start from the base group (the
+first, a core group) and fill absent rows with each tag's default (registry `tag_columns.fill`).
+
 A tag keeps its group forever: new tags fill the last group of their family (or the core group
 of hand-written tags) or open a new one, so adding tags never rewrites old snapshots.
 """
@@ -56,6 +61,17 @@ def assign(tags: list[tuple[str, str | None]], existing: dict[str, Placement], g
         placed[name] = Placement(last, groups[last])
         groups[last] += 1
     return placed
+
+
+def base_group(groups) -> str:
+    """The group every reader starts from: the first by name, a dense core group when the subject
+    has hand-written tags (`core_` sorts before `f_`)."""
+    return min(groups)
+
+
+def sparse_allowed(groups) -> bool:
+    """Family groups may leave out subjects without data only when a dense core group is the base."""
+    return base_group(groups).startswith(family_prefix(None) + "_")
 
 
 def by_group(placements: dict[str, Placement]) -> dict[str, list[str]]:

@@ -1,6 +1,7 @@
-"""Read tags as of a snapshot date: only the column groups that hold the requested tags, at the
-Delta versions the snapshot registry recorded for that date (so a reader never mixes a half-
-rewritten date with the previous one)."""
+"""Read tags as of a snapshot date: only the column groups that hold the requested tags (plus the
+base group's keys: sparse family groups hold only subjects with data), at the Delta versions the
+snapshot registry recorded for that date (so a reader never mixes a half-rewritten date with the
+previous one)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pyspark.sql import DataFrame
 from taglake.errors import DataError, InputError
 from taglake.settings import Settings
 from taglake.snapshots import registry
-from taglake.snapshots.layout import SNAPSHOT_COLUMN, by_group, group_table
+from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, by_group, group_table
 from taglake.tagdefs.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,28 @@ def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, 
         raise InputError(f"{subject} snapshot {date} has no tag(s) {', '.join(unknown)}{hint}")
     groups = by_group({t: placed[t] for t in wanted})
     types = registry.column_types(spark, settings, subject)
-    frame, versions = None, {}
-    for group, columns in groups.items():
+    versions: dict[str, int] = {}
+
+    def part(group: str, columns: list[str]) -> DataFrame:
         table = settings.table(group_table(subject, group))
-        version = record.group_versions.get(group)
-        part = _read_group(spark, table, key, columns, date, version if pinned else None, types)
-        versions[table] = version if pinned and version is not None else _current_version(spark, table)
-        frame = part if frame is None else frame.join(part, on=key, how="inner")
-    if frame is None:   # no tags asked for: the keys alone
-        group = next(iter(by_group(placed)))
-        frame = _read_group(spark, settings.table(group_table(subject, group)), key, [], date, None)
-    return TagFrame(frame, key, versions, record)
+        version = record.group_versions.get(group) if pinned else None
+        versions[table] = version if version is not None else _current_version(spark, table)
+        return _read_group(spark, table, key, columns, date, version, types)
+
+    # Every subject is in the base group; sparse family groups hold only subjects with data.
+    base = base_group(by_group(placed))
+    frame = part(base, groups.pop(base, []))
+    for group, columns in groups.items():
+        frame = frame.join(part(group, columns), on=key, how="left")
+    return TagFrame(with_fill(frame, key, wanted, registry.fills(spark, settings, subject), types), key, versions, record)
+
+
+def with_fill(frame: DataFrame, key: str, columns: list[str], fill: dict[str, str], types: dict[str, str]) -> DataFrame:
+    """`key` + `columns`, each tag with a fill value (its default) coalesced to it: subjects absent
+    from a sparse group read the default (0 for counts), as if the row had been written."""
+    select = [q(key)] + [f"CAST(coalesce({q(c)}, {fill[c]}) AS {types[c].upper()}) AS {q(c)}" if c in fill else q(c)
+                         for c in columns]
+    return frame.selectExpr(*select)
 
 
 def _read_group(spark, table: str, key: str, columns: list[str], date: dt.date, version: int | None,

@@ -23,7 +23,8 @@ VERSIONS_TABLE = "tag_versions"
 SNAPSHOTS_TABLE = "snapshots"
 STATS_TABLE = "tag_stats"
 
-COLUMNS_SCHEMA = "subject string, tag string, group_name string, position int, type string, family string, added_snapshot date"
+COLUMNS_SCHEMA = ("subject string, tag string, group_name string, position int, type string, family string, added_snapshot date, "
+                  "fill string")
 VERSIONS_SCHEMA = (
     "subject string, tag string, version int, definition_hash string, declared_version int, kind string, "
     "type string, display_name string, family string, status string, layer string, owner string, "
@@ -54,6 +55,7 @@ def overwrite(spark, settings: Settings, table: str, rows: list[tuple], schema: 
     writer = df.write.format("delta").mode("overwrite")
     if replace_where and _exists(spark, settings, table):
         writer = writer.option("replaceWhere", replace_where)
+        writer = writer.option("mergeSchema", "true")    # registries written by older versions gain new columns
     else:
         writer = writer.option("overwriteSchema", "true")
     writer.saveAsTable(settings.table(table))
@@ -70,14 +72,22 @@ def column_types(spark, settings: Settings, subject: str) -> dict[str, str]:
     return {r["tag"]: r["type"] for r in _rows(spark, settings, COLUMNS_TABLE, f"subject = '{subject}'")}
 
 
+def fills(spark, settings: Settings, subject: str) -> dict[str, str]:
+    """Tag -> SQL literal a subject reads when its row is absent from a sparse column group (the
+    tag's default: 0 for counts). Tags without one read NULL there."""
+    return {r["tag"]: r["fill"] for r in _rows(spark, settings, COLUMNS_TABLE, f"subject = '{subject}'")
+            if r.asDict().get("fill") is not None}
+
+
 def save_placements(spark, settings: Settings, subject: str, placed: dict[str, Placement], types: dict[str, str],
-                    families: dict[str, str | None], date: dt.date) -> None:
+                    families: dict[str, str | None], date: dt.date, fill: dict[str, str] | None = None) -> None:
     previous = {r["tag"]: r for r in _rows(spark, settings, COLUMNS_TABLE, f"subject = '{subject}'")}
     rows = []
     for tag, p in placed.items():
         old = previous.get(tag)
         rows.append((subject, tag, p.group, p.position, old["type"] if old else types[tag],
-                     old["family"] if old else families.get(tag), old["added_snapshot"] if old else date))
+                     old["family"] if old else families.get(tag), old["added_snapshot"] if old else date,
+                     (fill or {}).get(tag)))
     overwrite(spark, settings, COLUMNS_TABLE, rows, COLUMNS_SCHEMA, f"subject = '{subject}'")
 
 

@@ -16,12 +16,27 @@ from taglake.tagdefs.expressions import quote_identifier as q
 DISTINCT_RSD = 0.1
 
 
-def group_stats(spark, table: str, columns: list[str], date: dt.date) -> list[tuple[str, int, int, int]]:
-    """(tag, rows, non_null, approx distinct) for each column of one group at one date."""
+def group_stats(spark, table: str, columns: list[str], date: dt.date, population: int | None = None,
+                fill: dict[str, str] | None = None) -> list[tuple[str, int, int, int]]:
+    """(tag, rows, non_null, approx distinct) for each column of one group at one date. A sparse
+    group stores fewer rows than the `population`: the absent subjects count with the tag's fill
+    value (non-null, and one more distinct value if no stored row has it)."""
     if not columns:
         return []
+    fill = fill or {}
     exprs = ["count(1) AS `__rows`"]
     for i, col in enumerate(columns):
         exprs += [f"count({q(col)}) AS `n{i}`", f"approx_count_distinct({q(col)}, {DISTINCT_RSD}) AS `d{i}`"]
+        if col in fill:
+            exprs.append(f"count_if({q(col)} = {fill[col]}) AS `f{i}`")
     row = spark.sql(f"SELECT {', '.join(exprs)} FROM {table} WHERE {q(SNAPSHOT_COLUMN)} = DATE'{date}'").first()
-    return [(col, row["__rows"], row[f"n{i}"], row[f"d{i}"]) for i, col in enumerate(columns)]
+    rows = max(row["__rows"], population or 0)
+    absent = rows - row["__rows"]
+    out = []
+    for i, col in enumerate(columns):
+        non_null, distinct = row[f"n{i}"], row[f"d{i}"]
+        if absent and col in fill:
+            non_null += absent
+            distinct += 1 if row[f"f{i}"] == 0 else 0
+        out.append((col, rows, non_null, distinct))
+    return out

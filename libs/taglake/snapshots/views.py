@@ -5,9 +5,10 @@
 OF: while a run writes new versions, readers keep seeing the previous snapshot, and replacing the
 subject's view at the end switches everyone to the new one at once.
 
-The first group is the view's base; every other group is joined through a *piece view*
-`tags_<subject>__<group>__v<version>` = `SELECT key, date, first(col)... GROUP BY key, date` of
-that group at that version. With distinct keys on the right, Spark removes a left join whose
+The first group is the view's base (a core group: every subject); every other group is joined
+through a *piece view* `tags_<subject>__<group>__v<version>` = `SELECT key, date, first(col)...
+GROUP BY key, date` of that group at that version. A sparse family group's piece starts from the
+base's keys (LEFT JOIN) so subjects without data read the tags' defaults (0 for counts). With distinct keys on the right, Spark removes a left join whose
 columns a query does not use, so `SELECT city FROM tags_member` reads one group, not all of them.
 Piece views are named after the version they pin, so new pieces are created beside the old ones
 and one CREATE OR REPLACE of the subject's view is the switch; pieces no longer referenced are
@@ -32,23 +33,33 @@ from taglake.tagdefs.expressions import quote_identifier as q
 VIEW_TEXT_BUDGET = 30_000
 
 
-def piece_sql(key: str, table: str, version: int, columns: list[str]) -> str:
-    picked = "".join(f", first({q(c)}) AS {q(c)}" for c in columns)
-    return (f"SELECT {q(key)}, {q(SNAPSHOT_COLUMN)}{picked} FROM {table} VERSION AS OF {version} "
-            f"GROUP BY {q(key)}, {q(SNAPSHOT_COLUMN)}")
+def piece_sql(key: str, table: str, version: int, columns: list[str], fill: dict[str, str] | None = None,
+              base: tuple[str, int] | None = None) -> str:
+    fill = fill or {}
+    keys = f"{q(key)}, {q(SNAPSHOT_COLUMN)}"
+    if base is None or not any(c in fill for c in columns):
+        picked = "".join(f", first({q(c)}) AS {q(c)}" for c in columns)
+        return f"SELECT {keys}{picked} FROM {table} VERSION AS OF {version} GROUP BY {keys}"
+    # A sparse group lacks the rows of subjects without data: the base group's keys are joined in
+    # so those subjects read the tags' defaults (0 for counts) rather than NULL.
+    picked = "".join(f", coalesce(first({q(c)}), {fill[c]}) AS {q(c)}" if c in fill else f", first({q(c)}) AS {q(c)}"
+                     for c in columns)
+    return (f"SELECT {keys}{picked} FROM {base[0]} VERSION AS OF {base[1]} b "
+            f"LEFT JOIN {table} VERSION AS OF {version} g USING ({keys}) GROUP BY {keys}")
 
 
-def pieces(key: str, table: str, version: int, columns: list[str]) -> list[str]:
+def pieces(key: str, table: str, version: int, columns: list[str], fill: dict[str, str] | None = None,
+           base: tuple[str, int] | None = None) -> list[str]:
     """The piece views' SQL for one group: as few as fit the text budget, columns in order."""
     out: list[str] = []
     chunk: list[str] = []
     for col in columns:
-        if chunk and len(piece_sql(key, table, version, [*chunk, col])) > VIEW_TEXT_BUDGET:
-            out.append(piece_sql(key, table, version, chunk))
+        if chunk and len(piece_sql(key, table, version, [*chunk, col], fill, base)) > VIEW_TEXT_BUDGET:
+            out.append(piece_sql(key, table, version, chunk, fill, base))
             chunk = []
         chunk.append(col)
     if chunk:
-        out.append(piece_sql(key, table, version, chunk))
+        out.append(piece_sql(key, table, version, chunk, fill, base))
     return out
 
 
@@ -61,14 +72,15 @@ def view_sql(key: str, base: tuple[str, int], joined: list[str]) -> str:
 
 
 def publish(spark, settings: Settings, subject: str, key: str, groups: dict[str, list[str]],
-            versions: dict[str, int], latest: dt.date | None, comment: str = "") -> None:
-    """(Re)create the subject's views pinned to `versions` (group -> Delta version)."""
+            versions: dict[str, int], latest: dt.date | None, comment: str = "", fill: dict[str, str] | None = None) -> None:
+    """(Re)create the subject's views pinned to `versions` (group -> Delta version); `fill`: tag ->
+    SQL literal read by subjects absent from a sparse group (registry.fills)."""
     names = sorted(groups)
     base = (settings.table(group_table(subject, names[0])), versions[names[0]])
     joined: list[str] = []
     for group in names[1:]:
         table, version = group_table(subject, group), versions[group]
-        sqls = pieces(key, settings.table(table), version, groups[group])
+        sqls = pieces(key, settings.table(table), version, groups[group], fill, base)
         for i, sql in enumerate(sqls, start=1):
             piece = settings.table(f"{table}__v{version}" + (f"_{i}" if len(sqls) > 1 else ""))
             spark.sql(f"CREATE OR REPLACE VIEW {piece} AS {sql}")
