@@ -5,8 +5,8 @@
     .venv/bin/python -m benchmarks.segments --members 200000         # a smaller run
     .venv/bin/python -m benchmarks.segments --build demo             # the real pipeline (see below)
 
-The snapshot lives in its own warehouse (bench-warehouse/segments/ by default; a conf YAML is
-written to bench-warehouse/segments/conf/bench.yaml) and is reused when present. Two ways to build it:
+The snapshot lives in its own warehouse (bench-warehouse/segments-1m/ for 1M members by default; a
+conf YAML is written to its conf/bench.yaml) and is reused when present. Two ways to build it:
 
   synthetic (default)  the columns of the library below (shipped member tags + the benchmark
                        family: 10,226), laid out exactly as the tag engine lays them out (column
@@ -389,7 +389,8 @@ def gib(n: int | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--warehouse", type=Path, default=REPO / "bench-warehouse" / "segments")
+    parser.add_argument("--warehouse", type=Path, default=None,
+                        help="default: bench-warehouse/segments-<members> (segments-1m, segments-200k, ...)")
     parser.add_argument("--build", choices=["synthetic", "demo"], default="synthetic")
     parser.add_argument("--reuse", action="store_true", help="use the snapshot already in the warehouse (fail if none)")
     parser.add_argument("--segments", type=int, default=100)
@@ -404,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     from taglake.runtime import build_session
 
     configure_logging()
-    warehouse = args.warehouse.resolve()
+    size = f"{args.members // 1_000_000}m" if args.members % 1_000_000 == 0 else f"{args.members // 1000}k"
+    warehouse = (args.warehouse or REPO / "bench-warehouse" / f"segments-{size}").resolve()
     fresh = not (warehouse / "metastore_db").exists()
     if args.reuse and fresh:
         parser.error(f"--reuse: no benchmark warehouse at {warehouse}")
@@ -444,6 +446,9 @@ def run(spark, settings, library, warehouse: Path, args) -> dict:
 
     placed = set(registry.placements(spark, settings, "member"))
     members = registry.snapshot(spark, settings, "member", DATE).row_count
+    if members != args.members:
+        log.warning("the snapshot in %s has %s members, not --members %s: measuring it as it is "
+                    "(use another --warehouse to build one of that size)", warehouse, f"{members:,}", f"{args.members:,}")
     chosen = choose_tags(library, placed, args.tags, args.seed)
     info = describe_tags(spark, settings, library, chosen)
     specs = make_segments(info, args.segments, args.seed)
