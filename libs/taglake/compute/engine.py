@@ -320,12 +320,12 @@ class TagRun:
         readers switch to the new snapshots only now."""
         names = [s.plan.subject for s in states]
         subjects_sql = ", ".join(f"'{n}'" for n in names)
-        stats, snapshots, changes = [], [], {}
+        stats, snapshots, changes, fills = [], [], {}, {}
         with progress("tags: statistics and registry") as current:
             for state in states:
                 subject = state.plan.subject
                 groups = by_group(state.placements)
-                fill = self._fill(state)
+                fill = fills[subject] = self._fill(state)
                 stats += self.writer.stats(subject, state.key, groups, fill)
                 tags = [self.library.tags[subject][o.name] for o in state.plan.outputs()]
                 if (set(state.placements) != set(registry.placements(self.spark, self.settings, subject))
@@ -354,7 +354,7 @@ class TagRun:
             latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
             views.publish(self.spark, self.settings, subject, state.key, groups, versions, latest,
                           f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date",
-                          registry.fills(self.spark, self.settings, subject))
+                          fills[subject])
             results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
                                          state.rows_scanned, round(time.perf_counter() - state.started, 1),
                                          len(changes[subject]), expired))

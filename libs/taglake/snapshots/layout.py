@@ -3,7 +3,7 @@ snapshot date, with one row per subject and one plain column per tag (docs/stora
 the measurements behind it). BI users see one view per subject that joins the groups.
 
 Core groups hold one row per subject. A family group computed in long form is *sparse*: it holds
-only the subjects with data in its slice of the grid (on the medium demo 5-20% of them), since
+only the subjects with data in its slice of the grid (on the medium demo 4-23% of them), since
 writing the others' empty cells was most of the run. Readers start from the base group (the
 first, a core group) and fill absent rows with each tag's default (registry `tag_columns.fill`).
 
