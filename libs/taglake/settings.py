@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -57,9 +57,36 @@ class TagSettings(StrictModel):
     parallel_writes: int = Field(2, ge=1, le=64)
 
 
+# --- the SQL endpoint for BI tools (taglake serve-sql; docs in README "BI") ----------------------
+
+class AuthSettings(StrictModel):
+    #: nosasl: no authentication (loopback default; impyla auth_mechanism='NOSASL', beeline
+    #: ;auth=noSasl); none: SASL PLAIN, any user name accepted; ldap: Hive's LDAP provider;
+    #: password_file: taglake's provider checking `password_file` (taglake serve-sql passwd).
+    mode: Literal["nosasl", "none", "ldap", "password_file"] = "nosasl"
+    ldap_url: str | None = None          # e.g. ldaps://ldap.example.com:636
+    ldap_base_dn: str | None = None      # e.g. ou=people,dc=example,dc=com
+    password_file: str | None = None
+
+
+class ServeSettings(StrictModel):
+    host: str = "127.0.0.1"
+    port: int = Field(10000, ge=1, le=65535)
+    #: The BI database with every tag; each business line gets `<database>_<suffix>`.
+    database: str = Field("bi", pattern=r"^[a-z_][a-z0-9_]*$")
+    #: Business line (as written in tagdefs) -> ASCII suffix of its BI database.
+    business_lines: dict[str, str] = Field(default_factory=dict)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    #: Extra HiveServer2 settings (hive.server2.*), passed as they are.
+    hiveconf: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
 class Settings(StrictModel):
     name: str
     warehouse: str
+    #: A folder (embedded Derby, one Spark application at a time), a shared metastore database
+    #: (postgresql://user[:password]@host:port/db), a metastore service (thrift://host:9083), or
+    #: null for the cluster's hive-site.xml. See taglake.runtime.metastore.
     metastore: str | None = None
     checkpoint_dir: str
     database: str = Field("taglake", pattern=r"^[a-z_][a-z0-9_]*$")
@@ -68,6 +95,7 @@ class Settings(StrictModel):
     jars: JarSettings = Field(default_factory=JarSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     tags: TagSettings = Field(default_factory=TagSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     #: Folder that relative paths are resolved from; set by the loader, not in YAML.
     root: Path = Field(default=PROJECT_ROOT, exclude=True)
 
@@ -94,14 +122,11 @@ def conf_path(conf: str | os.PathLike[str] | None) -> Path:
     return PROJECT_ROOT / "conf" / f"{conf}.yaml"
 
 
-def load_settings(conf: str | os.PathLike[str] | None = None) -> Settings:
-    path = conf_path(conf)
-    if not path.is_file():
-        known = sorted(p.stem for p in (PROJECT_ROOT / "conf").glob("*.yaml"))
-        raise ConfigError(
-            f"configuration {str(conf or path)!r} not found (looked for {path}); "
-            f"pass --conf with a YAML path or one of: {', '.join(known) or 'none'}"
-        )
+def _read_conf(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """One conf file as a mapping; `extends: ENV|PATH` starts from another conf and overrides it
+    key by key (nested mappings merge, anything else is replaced)."""
+    if path in seen:
+        raise ConfigError(f"{path}: `extends` loops back to itself ({' -> '.join(p.name for p in (*seen, path))})")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -110,6 +135,32 @@ def load_settings(conf: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    base_path = Path(parent) if Path(parent).suffix in {".yaml", ".yml"} else path.parent / f"{parent}.yaml"
+    base_path = base_path if base_path.is_absolute() else (path.parent / base_path).resolve()
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: extends {parent!r}, but {base_path} does not exist")
+    return _merge(_read_conf(base_path, (*seen, path)), raw)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_settings(conf: str | os.PathLike[str] | None = None) -> Settings:
+    path = conf_path(conf)
+    if not path.is_file():
+        known = sorted(p.stem for p in (PROJECT_ROOT / "conf").glob("*.yaml"))
+        raise ConfigError(
+            f"configuration {str(conf or path)!r} not found (looked for {path}); "
+            f"pass --conf with a YAML path or one of: {', '.join(known) or 'none'}"
+        )
+    raw = _read_conf(path)
     try:
         # conf/ sits in the project root; relative paths in it are relative to that root.
         return Settings(**raw, root=path.parent.parent)

@@ -55,6 +55,11 @@ def _read_manifest(cache: Path, packages: list[str]) -> list[str] | None:
     return jars
 
 
+def cached_jars(packages: list[str], ivy_cache: str | os.PathLike[str]) -> list[str] | None:
+    """The cached jar files for `packages`, or None when they are not all in the cache (no network)."""
+    return _read_manifest(Path(ivy_cache), packages)
+
+
 def resolve_jars(packages: list[str], ivy_cache: str | os.PathLike[str]) -> list[str]:
     """Local jar files for `packages`, resolving them from Maven Central the first time."""
     if not packages:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from taglake.errors import EnvironmentProblem
+from taglake.runtime import metastore
 from taglake.runtime.java import check_java
 from taglake.runtime.jars import resolve_jars
 from taglake.settings import Settings
@@ -47,13 +48,13 @@ def session_conf(settings: Settings) -> dict[str, str]:
     log4j = settings.root / "conf" / "log4j2.properties"
     if log4j.is_file():
         java_opts.append(f"-Dlog4j2.configurationFile={log4j.as_uri()}")
-    if settings.metastore:
-        metastore = settings.path(settings.metastore)
-        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = f"jdbc:derby:;databaseName={metastore};create=true"
-        # Keep derby.log next to the metastore instead of in whatever folder the user ran from.
-        java_opts.append(f"-Dderby.system.home={Path(metastore).parent}")
+    metastore_conf, metastore_opts = metastore.spark_conf(settings)
+    conf.update(metastore_conf)
+    java_opts.extend(metastore_opts)
     for key, value in settings.spark.conf.items():
-        if key != "spark.driver.extraJavaOptions":
+        if key == "spark.driver.extraClassPath" and key in conf:
+            conf[key] = f"{value}{os.pathsep}{conf[key]}"
+        elif key != "spark.driver.extraJavaOptions":
             conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
     conf["spark.driver.extraJavaOptions"] = " ".join(o for o in java_opts if o)
     if settings.jars.packages:
@@ -71,6 +72,7 @@ def build_session(settings: Settings, extra_conf: dict[str, str] | None = None):
     attached = _under_spark_submit() or SparkSession.getActiveSession() is not None
     if not attached:
         check_java()
+        metastore.check_reachable(settings)
         # Local Python workers start `python3` from PATH unless told otherwise; that interpreter
         # may lack numpy/scipy/taglake (a virtualenv). Use this one. Clusters set their own.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -82,11 +84,9 @@ def build_session(settings: Settings, extra_conf: dict[str, str] | None = None):
         spark = builder.enableHiveSupport().getOrCreate()
     except Exception as exc:  # the JVM failed to start: translate the usual causes
         text = str(exc)
-        if "Another instance of Derby" in text or "XSDB6" in text:
-            raise EnvironmentProblem(
-                f"the metastore {settings.metastore} is in use by another Spark application; "
-                "the embedded Derby metastore allows one at a time"
-            ) from None
+        problem = metastore.explain(settings, exc)
+        if problem:
+            raise problem from None
         if "JAVA_GATEWAY_EXITED" in text or "Java gateway process exited" in text:
             raise EnvironmentProblem(
                 "the JVM exited while starting Spark; run with --debug to see its output"
@@ -99,11 +99,9 @@ def build_session(settings: Settings, extra_conf: dict[str, str] | None = None):
         if not spark.catalog.databaseExists(settings.database):
             spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.database}")
     except Exception as exc:
-        if "Another instance of Derby" in str(exc) or "XSDB6" in str(exc):
-            raise EnvironmentProblem(
-                f"the metastore {settings.path(settings.metastore or '')} is in use by another Spark "
-                "application (embedded Derby allows one at a time); stop it and retry"
-            ) from None
+        problem = metastore.explain(settings, exc)
+        if problem:
+            raise problem from None
         raise
     log.debug("Spark %s session ready (master %s)", spark.version, spark.sparkContext.master)
     return spark
