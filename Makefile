@@ -10,6 +10,7 @@ SCALE  ?= small
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-fast bench dist clean
+.PHONY: metastore-install metastore metastore-stop serve-sql
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,3 +44,25 @@ dist: $(STAMP) ## dist/taglake.zip for spark-submit --py-files
 
 clean: ## remove the local warehouse (demo data and tag tables); keeps the venv and jar cache
 	rm -rf warehouse
+
+# --- BI serving: a shared PostgreSQL metastore and the SQL endpoint (README "BI") ---------------
+SERVE_CONF ?= serve
+
+metastore-install: ## PostgreSQL and its JDBC driver from Debian (as root or with sudo; CI runs it)
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -f /usr/share/java/postgresql.jar ]; then \
+	  echo "PostgreSQL and its JDBC driver are installed"; \
+	else \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    postgresql libpostgresql-jdbc-java; \
+	fi
+
+metastore: setup ## start the shared metastore (PostgreSQL on 127.0.0.1:5433, files in warehouse/pg/)
+	$(BIN)/taglake metastore start --conf $(SERVE_CONF)
+
+metastore-stop: ## stop the shared metastore
+	$(BIN)/taglake metastore stop --conf $(SERVE_CONF)
+
+serve-sql: metastore ## JDBC endpoint on 127.0.0.1:10000 over the shared metastore (brings over the `make demo` catalog once)
+	$(BIN)/taglake metastore migrate --from local --if-new --conf $(SERVE_CONF)
+	$(BIN)/taglake serve-sql --conf $(SERVE_CONF)

@@ -1,0 +1,137 @@
+"""The SQL endpoint through real clients: beeline (Hive JDBC) and impyla (DB-API), on loopback.
+
+Every value compared is the same SQL run in the test session against the source database: the
+endpoint must add nothing and lose nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import time
+
+import pytest
+
+from tests.serving.conftest import D, SOURCE_DB, beeline, csv_rows, get_columns
+
+BI_OBJECTS = {"tags_member", "tags_member_latest", "tags_store", "tags_store_latest", "tags_product_latest",
+              "tags_staff_latest", "segment_members", "segment_stats", "tag_stats", "tag_versions", "snapshots",
+              "tag_dictionary"}
+
+
+def norm(value):
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def same_as_spark(spark, cursor, sql: str) -> list[tuple]:
+    """Run `sql` over JDBC (database bi) and in the test session (database bi_src); assert equal rows."""
+    cursor.execute(sql)
+    got = sorted((tuple(norm(v) for v in row) for row in cursor.fetchall()), key=repr)
+    spark.sql(f"USE {SOURCE_DB}")
+    want = sorted((tuple(norm(v) for v in row) for row in spark.sql(sql).collect()), key=repr)
+    assert got == want, f"{sql}: {len(got)} rows over JDBC vs {len(want)} in Spark; first differences: " \
+                        f"{[r for r in got if r not in want][:3]} / {[r for r in want if r not in got][:3]}"
+    return got
+
+
+def test_show_tables_lists_the_bi_objects_of_every_database(connect):
+    cur = connect()
+    cur.execute("SHOW TABLES")
+    assert BI_OBJECTS <= {row[1] for row in cur.fetchall()}
+    cur.execute("SHOW DATABASES")
+    databases = {row[0] for row in cur.fetchall()}
+    assert {"bi", "bi_membership", "bi_marketing", "bi_merchandising", "bi_stores", "bi_ecommerce", SOURCE_DB} <= databases
+
+
+def test_jdbc_metadata_of_the_wide_view_has_every_column_with_its_display_name(spark, endpoint, bi_source):
+    """DBeaver's view of tags_member_latest: DatabaseMetaData.getColumns through the Hive JDBC driver."""
+    from taglake.tagdefs import load_library
+
+    library = load_library(bi_source.path(bi_source.tagdefs), database=SOURCE_DB)
+    started = time.perf_counter()
+    out = beeline(endpoint.url(), "!columns tags_member_latest")
+    seconds = time.perf_counter() - started
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = csv_rows(out.stdout)
+    header, rows = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
+    by_name = {r[header.index("COLUMN_NAME")]: r for r in rows}
+    expected = spark.table(f"{SOURCE_DB}.tags_member_latest").columns
+    assert list(by_name) == expected and len(expected) > 11_000
+    remarks = header.index("REMARKS")
+    tags = library.tags["member"]
+    missing = [c for c in expected if c in tags and not by_name[c][remarks].startswith(tags[c].display_name)]
+    assert not missing, f"{len(missing)} columns without their display name, e.g. {missing[:5]}"
+    print(f"\ngetColumns(tags_member_latest) over JDBC: {len(rows):,} columns in {seconds:.1f}s (beeline, incl. its JVM start)")
+
+
+def test_delta_tables_show_no_columns_to_jdbc_clients_but_their_bi_views_do(connect):
+    """delta-io/delta#695: why the BI databases hold views. A column group table registered in the
+    metastore reports no columns through GetColumns; the BI view over the same data reports them."""
+    cur = connect()
+    assert get_columns(cur, SOURCE_DB, "tags_store__core_001") == []
+    columns = get_columns(cur, "bi", "tag_dictionary")
+    assert [c[3] for c in columns][:3] == ["subject", "tag", "display_name"]
+    assert all(c[11] for c in columns if c[3] in ("tag", "display_name"))
+
+
+def test_latest_query_equals_spark(spark, connect):
+    rows = same_as_spark(spark, connect(), "SELECT oneid, lifecycle_stage, rfm_cell, spend_365d, orders_365d, city, "
+                                          "snapshot_date FROM tags_member_latest")
+    assert len(rows) > 3000 and {r[-1] for r in rows} == {D.isoformat()}
+
+
+def test_as_of_query_equals_spark(spark, connect):
+    rows = same_as_spark(spark, connect(), f"SELECT store_id, city_tier, revenue_365d, high_value_member_share_365d "
+                                          f"FROM tags_store WHERE snapshot_date = DATE'{D}'")
+    assert len(rows) == 20
+
+
+def test_tgi_aggregate_equals_spark(spark, connect):
+    """A portrait: share of each lifecycle stage in a segment against the whole base, as TGI."""
+    rows = same_as_spark(spark, connect(), f"""
+        WITH seg AS (SELECT subject_key FROM segment_members WHERE snapshot_date = DATE'{D}' AND segment = 'high_value_active'),
+             t AS (SELECT m.lifecycle_stage, s.subject_key IS NOT NULL AS in_segment FROM tags_member_latest m
+                   LEFT JOIN seg s ON m.oneid = s.subject_key)
+        SELECT lifecycle_stage, count_if(in_segment) AS segment_count, count(*) AS base_count,
+               round(100 * (count_if(in_segment) / sum(count_if(in_segment)) OVER ()) / (count(*) / sum(count(*)) OVER ()), 2) AS tgi
+        FROM t GROUP BY lifecycle_stage""")
+    assert len(rows) >= 3 and sum(r[1] for r in rows) > 0
+
+
+def test_family_columns_group_by_equals_spark(spark, connect):
+    cur = connect()
+    cur.execute("SELECT tag FROM tag_dictionary WHERE subject = 'member' AND family IS NOT NULL ORDER BY tag LIMIT 3")
+    family = [r[0] for r in cur.fetchall()]
+    assert len(family) == 3
+    same_as_spark(spark, cur, f"SELECT city, count(*), {', '.join(f'sum(`{c}`)' for c in family)} "
+                              "FROM tags_member_latest GROUP BY city")
+
+
+def test_bad_sql_is_an_error_message_and_the_session_goes_on(connect, endpoint):
+    from impala.error import HiveServer2Error
+
+    cur = connect()
+    with pytest.raises(HiveServer2Error, match="PARSE_SYNTAX_ERROR"):
+        cur.execute("SELEC oneid FROM tags_member_latest")
+    with pytest.raises(HiveServer2Error, match="UNRESOLVED_COLUMN|cannot be resolved"):
+        cur.execute("SELECT no_such_tag FROM tags_member_latest")
+    cur.execute("SELECT count(*) FROM tags_store_latest")
+    assert cur.fetchall() == [(20,)]
+    out = beeline(endpoint.url(), "SELEC 1")
+    assert "PARSE_SYNTAX_ERROR" in out.stdout + out.stderr
+
+
+def test_beeline_query_equals_spark(spark, endpoint):
+    out = beeline(endpoint.url(), "SELECT city_tier, count(*) AS stores FROM tags_store_latest GROUP BY city_tier ORDER BY city_tier")
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = csv_rows(out.stdout)
+    assert rows[0] == ["city_tier", "stores"]
+    want = spark.sql(f"SELECT city_tier, count(*) FROM {SOURCE_DB}.tags_store_latest GROUP BY city_tier ORDER BY city_tier").collect()
+    assert rows[1:] == [[r[0] if r[0] is not None else "NULL", str(r[1])] for r in want]
