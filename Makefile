@@ -10,7 +10,7 @@ SCALE  ?= small
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-fast bench dist clean
-.PHONY: metastore-install metastore metastore-stop serve-sql
+.PHONY: metastore-install metastore metastore-stop serve-sql beeline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,6 +43,7 @@ dist: $(STAMP) ## dist/taglake.zip for spark-submit --py-files
 	cd libs && ../$(BIN)/python -m zipfile -c ../dist/taglake.zip taglake
 
 clean: ## remove the local warehouse (demo data and tag tables); keeps the venv and jar cache
+	@[ ! -d warehouse/pg ] || $(BIN)/taglake metastore stop --conf $(SERVE_CONF)  # the shared metastore's files are in there
 	rm -rf warehouse
 
 # --- BI serving: a shared PostgreSQL metastore and the SQL endpoint (README "BI") ---------------
@@ -66,3 +67,7 @@ metastore-stop: ## stop the shared metastore
 serve-sql: metastore ## JDBC endpoint on 127.0.0.1:10000 over the shared metastore (brings over the `make demo` catalog once)
 	$(BIN)/taglake metastore migrate --from local --if-new --conf $(SERVE_CONF)
 	$(BIN)/taglake serve-sql --conf $(SERVE_CONF)
+
+beeline: ## SQL prompt on the running endpoint (BI database; URL=... to override)
+	SPARK_HOME=$$($(BIN)/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') \
+	  $(BIN)/beeline -u '$(or $(URL),jdbc:hive2://127.0.0.1:10000/bi;auth=noSasl)'

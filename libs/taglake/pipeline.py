@@ -41,6 +41,7 @@ STAGES: list[Stage] = [
     Stage("oneid", "resolve identities into stable OneIDs", "taglake.identity.job:run_stage"),
     Stage("tags", "compute every subject's tag snapshot", "taglake.compute.job:run_stage"),
     Stage("segments", "evaluate active segments on the new snapshot", "taglake.segments.job:run_stage"),
+    Stage("bi", "republish the BI databases of the SQL endpoint (shared metastore)", "taglake.serving.publish:run_stage"),
 ]
 
 

@@ -74,8 +74,8 @@ class ServeSettings(StrictModel):
     port: int = Field(10000, ge=1, le=65535)
     #: The BI database with every tag; each business line gets `<database>_<suffix>`.
     database: str = Field("bi", pattern=r"^[a-z_][a-z0-9_]*$")
-    #: Business line (as written in tagdefs) -> ASCII suffix of its BI database.
-    business_lines: dict[str, str] = Field(default_factory=dict)
+    #: Business line (as written in tagdefs) -> ASCII suffix of its BI database (null: no database).
+    business_lines: dict[str, str | None] = Field(default_factory=dict)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     #: Extra HiveServer2 settings (hive.server2.*), passed as they are.
     hiveconf: dict[str, str | int | bool] = Field(default_factory=dict)

@@ -101,7 +101,8 @@ def test_segments_profile_and_export_commands(spark, snapshot, evaluated, conf, 
 
 
 def test_nightly_stage_evaluates_the_active_segments(spark, snapshot, evaluated, tmp_path):
-    assert [s.name for s in STAGES][-2:] == ["tags", "segments"]
+    names = [s.name for s in STAGES]
+    assert names.index("segments") == names.index("tags") + 1   # right after the tags
     root = tagdefs_with(tmp_path, segments=["eq_city", "vip", "union_set"])
     settings = snapshot.settings.with_overrides(tagdefs=str(root))
     counts = next(s for s in STAGES if s.name == "segments").load()(RunContext(spark, settings, D2))

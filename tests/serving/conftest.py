@@ -36,7 +36,7 @@ SOURCE_DB = "bi_src"
 TAGLAKE = str(Path(sys.executable).parent / "taglake")
 BEELINE = str(Path(sys.executable).parent / "beeline")
 #: Children's Spark: small, like the test session's (2 cores shared with it).
-CHILD_SPARK = {"master": "local[2]", "driver_memory": "1536m",
+CHILD_SPARK = {"master": "local[2]", "driver_memory": "2g",
                "conf": {"spark.sql.shuffle.partitions": 2, "spark.default.parallelism": 2, "spark.ui.enabled": False,
                         "spark.databricks.delta.snapshotPartitions": 1}}
 START_TIMEOUT = 900

@@ -79,7 +79,10 @@ def endpoint_conf(settings: Settings, host: str, port: int, jars: list[str]) -> 
             "hive.server2.transport.mode": "binary", "hive.server2.enable.doAs": "false",
             **hive, **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.serve.hiveconf.items()}}
     base = session_conf(settings)
-    java_opts = " ".join([base.get("spark.driver.extraJavaOptions", ""), *(f"-D{k}={v}" for k, v in hive.items())])
+    # A server whose heap is exhausted thrashes in GC and answers no one: better to exit and be
+    # restarted (by systemd, Kubernetes, or whoever runs it).
+    java_opts = " ".join([base.get("spark.driver.extraJavaOptions", ""), "-XX:+ExitOnOutOfMemoryError",
+                          *(f"-D{k}={v}" for k, v in hive.items())])
     classpath = [p for p in [base.get("spark.driver.extraClassPath", ""), *jars, *auth_jars] if p]
     return {
         **{f"spark.hadoop.{k}": v for k, v in hive.items()},
@@ -119,7 +122,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     stop = stop or threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
-    spark = None
+    spark = server = None
     try:
         with step(f"serve-sql: Spark session on the metastore {metastore}", log):
             spark = build_session(settings, extra_conf={**endpoint_conf(settings, host, port, jars), **(extra_conf or {})})
@@ -141,12 +144,42 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             _wait_listening(host, port)
         log.info("ready: %s (beeline -u '%s'); Ctrl-C stops", endpoint.jdbc_url, endpoint.jdbc_url)
         while not stop.wait(1.0):
-            if spark.sparkContext._jsc.sc().isStopped():
-                raise EnvironmentProblem("the Spark context of the endpoint stopped; see the Spark log above")
+            if not _alive(spark):
+                spark = None
+                raise EnvironmentProblem("the endpoint's JVM ended (out of memory? see the log above); "
+                                         "restart it (a supervisor should: it exits on OutOfMemoryError)")
         log.info("stopping the endpoint")
-        server.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if spark is not None:
+            _shutdown(spark, server)
+
+
+def _alive(spark) -> bool:
+    try:
+        return not spark.sparkContext._jsc.sc().isStopped()
+    except Exception:  # noqa: BLE001 - the gateway is gone with the JVM
+        return False
+
+
+def _shutdown(spark, server, timeout: float = 60.0) -> None:
+    """Stop HiveServer2 and Spark; a JVM that does not stop in time (stuck in GC) is ended."""
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            if server is not None:
+                server.stop()
             spark.stop()
+        except Exception as exc:  # noqa: BLE001 - stopping is best effort; the JVM is ended below if need be
+            log.debug("stopping the endpoint: %s", exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="taglake-endpoint-stop", daemon=True).start()
+    if not done.wait(timeout):
+        log.warning("Spark did not stop within %.0fs; ending its JVM", timeout)
+        proc = getattr(spark.sparkContext._gateway, "proc", None)
+        if proc is not None:
+            proc.kill()

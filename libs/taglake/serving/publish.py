@@ -23,6 +23,8 @@ tags or segments). `current_objects()` is the one place that maps today's layout
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ EVERYONE = "*"
 COMMENT_LIMIT = 256
 #: Marks the views publish() owns, so it drops only its own stale ones.
 OWNER_PROPERTY = "taglake.bi"
+#: A hash of the statement a view was created from: an unchanged view is not created again.
+FINGERPRINT_PROPERTY = "taglake.bi.fingerprint"
 
 
 @dataclass(frozen=True)
@@ -106,11 +110,12 @@ def audiences(settings: Settings, library: Library) -> list[Audience]:
             f"conf {settings.name!r}: serve.business_lines has no database suffix for business line(s) "
             + ", ".join(f"{line} ({used[line]:,} tags)" for line in missing)
             + "; add one per line, e.g. `" + missing[0] + ": " + "line_" + str(len(mapping) + 1) + "`")
-    bad = sorted(s for s in mapping.values() if not s.isascii() or not s.replace("_", "").isalnum() or s != s.lower())
+    named = {line: suffix for line, suffix in mapping.items() if suffix is not None}
+    bad = sorted(s for s in named.values() if not s.isascii() or not s.replace("_", "").isalnum() or s != s.lower())
     if bad:
         raise ConfigError(f"conf {settings.name!r}: serve.business_lines suffixes must be lower-case ASCII letters, digits "
                           f"and _: {', '.join(bad)}")
-    by_suffix = sorted(mapping.items(), key=lambda item: item[1])
+    by_suffix = sorted(named.items(), key=lambda item: item[1])
     return [full, *(Audience(f"{settings.serve.database}_{suffix}", line) for line, suffix in by_suffix)]
 
 
@@ -122,7 +127,8 @@ def _comment(text: str) -> str:
 
 
 def view_sql(obj: Exposed, audience: Audience, dictionary: str, visible: dict[TagRef, tuple[str, ...]]) -> tuple[str, int]:
-    """CREATE VIEW for `obj` in `audience`'s database, and how many columns it exposes."""
+    """CREATE VIEW for `obj` in `audience`'s database, and how many columns it exposes. The
+    statement carries a fingerprint of itself, so an unchanged view is not created again."""
     shown, hidden = [], []
     for col in obj.columns:
         ok = col.tag is None or audience.sees(visible.get(col.tag, ()))   # unknown tag: hidden from lines
@@ -142,8 +148,15 @@ def view_sql(obj: Exposed, audience: Audience, dictionary: str, visible: dict[Ta
         where.append(f"{q(obj.segment_rows)} IN ({names})" if names else "FALSE")
     query = f"SELECT {select} FROM {obj.source}" + (f" WHERE {' AND '.join(where)}" if where else "")
     target = f"{audience.database}.{q(obj.name)}"
-    return (f"CREATE OR REPLACE VIEW {target} ({header}) COMMENT {lit(_comment(obj.comment))} "
-            f"TBLPROPERTIES ({lit(OWNER_PROPERTY)} = 'true') AS {query}", len(shown))
+    comment = lit(_comment(obj.comment))
+    fingerprint = hashlib.sha256(f"{target}\n{header}\n{comment}\n{query}".encode()).hexdigest()[:20]
+    return (f"CREATE OR REPLACE VIEW {target} ({header}) COMMENT {comment} "
+            f"TBLPROPERTIES ({lit(OWNER_PROPERTY)} = 'true', {lit(FINGERPRINT_PROPERTY)} = {lit(fingerprint)}) AS {query}",
+            len(shown))
+
+
+def fingerprint_of(sql: str) -> str:
+    return sql.split(f"{lit(FINGERPRINT_PROPERTY)} = ", 1)[1].split("'")[1]
 
 
 # --- publication --------------------------------------------------------------------------------
@@ -157,14 +170,21 @@ class Published:
 
 def write_dictionary(spark, settings: Settings, library: Library) -> dict[TagRef, tuple[str, ...]]:
     """taglake.tag_dictionary from the tag library, in one commit; returns who sees which tag."""
-    now = dt.datetime.now()
     rows, visible = [], {}
     for tag in library.all_tags():
         visible[tag.ref] = visible_to(tag)
         rows.append((tag.subject, tag.name, tag.display_name, tag.description, list(tag.category), tag.kind, tag.type,
-                     tag.layer, tag.unit, tag.family, tag.owner, tag.business_line, list(visible[tag.ref]), tag.status, now))
-    (spark.createDataFrame(rows, DICTIONARY_SCHEMA).write.format("delta").mode("overwrite")
-     .option("overwriteSchema", "true").saveAsTable(settings.table(DICTIONARY)))
+                     tag.layer, tag.unit, tag.family, tag.owner, tag.business_line, list(visible[tag.ref]), tag.status))
+    table = settings.table(DICTIONARY)
+    fingerprint = hashlib.sha256(json.dumps([DICTIONARY_SCHEMA, rows], ensure_ascii=False).encode()).hexdigest()[:20]
+    if spark.catalog.tableExists(table):
+        props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+        if props.get(FINGERPRINT_PROPERTY) == fingerprint:
+            return visible
+    now = dt.datetime.now()
+    (spark.createDataFrame([(*row, now) for row in rows], DICTIONARY_SCHEMA).write.format("delta").mode("overwrite")
+     .option("overwriteSchema", "true").saveAsTable(table))
+    spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({lit(FINGERPRINT_PROPERTY)} = {lit(fingerprint)})")
     return visible
 
 
@@ -180,41 +200,61 @@ def visible_segments(spark, settings: Settings, audience: Audience, visible: dic
     return frozenset(s for s, tags in reads.items() if all(audience.sees(visible.get(t, ())) for t in tags))
 
 
-def publish(spark, settings: Settings, library: Library, objects: list[Exposed] | None = None) -> list[Published]:
-    """(Re)create every BI database's views; drops views publish() made earlier that are gone."""
+def publish(spark, settings: Settings, library: Library, objects: list[Exposed] | None = None,
+            parallel: int = 2) -> list[Published]:
+    """(Re)create every BI database's views; a view whose definition has not changed is left as it
+    is, and views publish() made earlier that are gone are dropped. Databases are published
+    `parallel` at a time (creating a view analyses its query, which is most of the cost)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     targets = audiences(settings, library)
     with step("bi: tag dictionary", log, tags=sum(len(t) for t in library.tags.values())):
         visible = write_dictionary(spark, settings, library)
     if objects is None:
-        objects = current_objects(spark, settings, library)
+        with step("bi: objects to expose", log) as current:
+            objects = current_objects(spark, settings, library)
+            current.count(objects=len(objects), columns=sum(len(o.columns) for o in objects))
     dictionary = settings.table(DICTIONARY)
-    out = []
-    for audience in targets:
+
+    def one(audience: Audience) -> Published:
         audience = Audience(audience.database, audience.line, visible_segments(spark, settings, audience, visible))
         label = f"bi: {audience.database}" + (f" ({audience.line})" if audience.line else " (every tag)")
-        with step(label, log, objects=len(objects)) as current:
+        with step(label, log) as current:
             if not spark.catalog.databaseExists(audience.database):
                 comment = f"taglake BI views: tags visible to {audience.line}" if audience.line else "taglake BI views: every tag"
                 spark.sql(f"CREATE DATABASE IF NOT EXISTS {audience.database} COMMENT {lit(comment)}")
-            made = {}
+            existing = _fingerprints(spark, audience.database)
+            made, created = {}, 0
             for obj in objects:
                 sql, width = view_sql(obj, audience, dictionary, visible)
-                spark.sql(sql)
+                if existing.get(obj.name) != fingerprint_of(sql):
+                    spark.sql(sql)
+                    created += 1
                 made[obj.name] = width
-            _drop_stale(spark, audience.database, set(made))
-            current.count(columns=sum(made.values()), segments=len(audience.segments))
-        out.append(Published(audience.database, audience.line, made))
+            _drop_stale(spark, audience.database, set(made), existing)
+            current.count(created=created, unchanged=len(made) - created, columns=sum(made.values()),
+                          **({"segments": len(audience.segments)} if audience.line else {}))
+        return Published(audience.database, audience.line, made)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="taglake-bi") as pool:
+        return list(pool.map(one, targets))
+
+
+def _fingerprints(spark, database: str) -> dict[str, str | None]:
+    """The views of `database` that publish() made, with the fingerprint each was created from."""
+    out: dict[str, str | None] = {}
+    for row in spark.sql(f"SHOW VIEWS IN {database}").collect():
+        if row["isTemporary"]:
+            continue
+        props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {database}.{q(row['viewName'])}").collect()}
+        if props.get(OWNER_PROPERTY) == "true":
+            out[row["viewName"]] = props.get(FINGERPRINT_PROPERTY)
     return out
 
 
-def _drop_stale(spark, database: str, current: set[str]) -> None:
-    for row in spark.sql(f"SHOW VIEWS IN {database}").collect():
-        name = row["viewName"]
-        if row["isTemporary"] or name in current:
-            continue
-        props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {database}.{q(name)}").collect()}
-        if props.get(OWNER_PROPERTY) == "true":
-            spark.sql(f"DROP VIEW IF EXISTS {database}.{q(name)}")
+def _drop_stale(spark, database: str, current: set[str], ours: dict[str, str | None]) -> None:
+    for name in set(ours) - current:
+        spark.sql(f"DROP VIEW IF EXISTS {database}.{q(name)}")
 
 
 # --- today's layout -------------------------------------------------------------------------------
@@ -246,17 +286,17 @@ def current_objects(spark, settings: Settings, library: Library) -> list[Exposed
         tags = library.tags.get(subject, {}) if subject else {}
         key = library.subjects[subject].key if subject else None
         cols = []
-        for f in spark.table(source).schema.fields:
-            tag = tags.get(f.name)
+        for name, comment in source_columns(spark, source):
+            tag = tags.get(name)
             if tag is not None:
-                cols.append(Column(f.name, f"{tag.display_name}：{tag.description}", tag.ref))
-            elif subject and f.name == key:
-                cols.append(Column(f.name, f"{library.subjects[subject].display_name} key"))
-            elif subject and f.name not in COLUMN_COMMENTS:
+                cols.append(Column(name, f"{tag.display_name}：{tag.description}", tag.ref))
+            elif subject and name == key:
+                cols.append(Column(name, f"{library.subjects[subject].display_name} key"))
+            elif subject and name not in COLUMN_COMMENTS:
                 # a column of the tag tables that is no tag of today's library (retired): hidden from lines
-                cols.append(Column(f.name, f.metadata.get("comment", ""), TagRef(subject, f.name)))
+                cols.append(Column(name, comment, TagRef(subject, name)))
             else:
-                cols.append(Column(f.name, COLUMN_COMMENTS.get(f.name, f.metadata.get("comment", ""))))
+                cols.append(Column(name, COLUMN_COMMENTS.get(name, comment)))
         return tuple(cols)
 
     def described(name: str) -> str:
@@ -283,3 +323,33 @@ def current_objects(spark, settings: Settings, library: Library) -> list[Exposed
         if spark.catalog.tableExists(source):
             out.append(Exposed(name, source, columns(source), comment, tag_rows, segment_rows))
     return out
+
+
+def source_columns(spark, name: str) -> list[tuple[str, str]]:
+    """(column, comment) of a table or view. A view's schema is read as the metastore stores it:
+    analysing a wide view's query only to learn its columns costs minutes at 10,000+ columns."""
+    database, _, table = name.rpartition(".")
+    jvm = spark._jvm
+    ident = jvm.org.apache.spark.sql.catalyst.TableIdentifier(table, jvm.scala.Some(database))
+    meta = spark._jsparkSession.sessionState().catalog().getTableMetadata(ident)
+    if meta.tableType().name() == "VIEW":
+        fields = json.loads(meta.schema().json())["fields"]
+    else:
+        fields = spark.table(name).schema.jsonValue()["fields"]
+    return [(f["name"], (f.get("metadata") or {}).get("comment", "")) for f in fields]
+
+
+def run_stage(run) -> dict[str, int]:
+    """Nightly stage: republish the BI databases after the tags and segments (only views whose
+    columns changed are created again). With the embedded Derby metastore nothing else can run
+    beside the job, so the endpoint publishes when it starts instead."""
+    from taglake.runtime.metastore import parse
+    from taglake.tagdefs import load_library
+
+    settings = run.settings
+    if not parse(settings).shared:
+        log.info("bi: skipped (embedded metastore: `taglake serve-sql` publishes when it starts)")
+        return {}
+    library = load_library(settings.path(settings.tagdefs), database=settings.database)
+    published = publish(run.spark, settings, library)
+    return {"databases": len(published), "views": sum(len(p.objects) for p in published)}
