@@ -127,6 +127,10 @@ def test_every_business_line_of_the_library_needs_a_database(tmp_path):
         publish.audiences(settings.with_overrides(serve=settings.serve.model_copy(update={"business_lines": lines})), library)
     assert publish.audiences(settings.with_overrides(serve=settings.serve.model_copy(update={"business_lines": {}})),
                              library) == [publish.Audience("bi", None)]
+    lines["电商"] = None     # a line given no database on purpose
+    names = [a.database for a in publish.audiences(
+        settings.with_overrides(serve=settings.serve.model_copy(update={"business_lines": lines})), library)]
+    assert "bi_ecommerce" not in names and "bi_membership" in names
 
 
 # --- the password file ----------------------------------------------------------------------------
