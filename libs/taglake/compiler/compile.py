@@ -21,7 +21,8 @@ from taglake.compiler.plan import (
     PreferenceStep, SourceRead, SubjectPlan,
 )
 from taglake.tagdefs.library import Library, Tag, TagRef
-from taglake.tagdefs.model import TYPE_ALIASES, IdentityKey, StatFamily
+from taglake.tagdefs.loading import family_type
+from taglake.tagdefs.model import IdentityKey, StatFamily
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,8 @@ def source_read(library: Library, source: str, subject: str, columns: set[str] |
     key = spec.keys[subject]
     where_sql = None
     needed = set(columns)
-    if spec.where:
-        from taglake.tagdefs.expressions import parse_checked
-
-        parsed = parse_checked(spec.where)
+    if source in library.source_where:
+        parsed = library.source_where[source]
         where_sql = sqlkit.source_sql(parsed)
         needed |= parsed.columns
     identity: tuple[tuple[str, str], ...] = ()
@@ -171,11 +170,8 @@ def compile_library(library: Library, statuses: tuple[str, ...] = ("online",), s
         spec = library.subjects[subject]
         pop = spec.population
         read = source_read(library, pop.source, subject) if pop.source else None
-        where = None
-        if pop.where:
-            from taglake.tagdefs.expressions import parse_checked
-
-            where = sqlkit.source_sql(parse_checked(pop.where))
+        parsed = library.population_where.get(subject)
+        where = sqlkit.source_sql(parsed) if parsed is not None else None
         plans[subject] = SubjectPlan(subject, spec.key, Population(subject, pop.identity, read, where),
                                      sorted(steps, key=lambda s: s[0]))
     max_depth = max((d for d in depth.values()), default=0)
@@ -202,8 +198,7 @@ def _family_step(tag: Tag, library: Library) -> FamilyStep:
     read = source_read(library, family.source, family.subject, columns)
     if isinstance(family, StatFamily):
         metrics = [
-            (name, m.agg, sqlkit.source_sql(exprs[f"metric:{name}"]) if m.value else None,
-             TYPE_ALIASES.get(m.type, m.type) if m.type else ("bigint" if m.agg in ("count", "count_distinct") else "double"))
+            (name, m.agg, sqlkit.source_sql(exprs[f"metric:{name}"]) if m.value else None, family_type(family, m))
             for name, m in family.metrics.items()
         ]
         return FamilyStep(family.subject, read, family.name, "stat", dims, where_sql, list(family.windows), metrics, None, [], [])

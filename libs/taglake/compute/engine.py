@@ -42,8 +42,8 @@ from taglake.snapshots import read as snapshot_read
 from taglake.snapshots import registry, retention, views
 from taglake.snapshots.layout import Placement, assign, by_group, sparse_allowed
 from taglake.tagdefs.library import Library
-from taglake.tagdefs.expressions import quote_identifier as q
-from taglake.tagdefs.expressions import quote_literal
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 

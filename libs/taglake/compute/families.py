@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from taglake.compiler import sqlkit
 from taglake.compiler.plan import DAYS_AGO, KEY, SNAPSHOT, TIME, FamilyStep
-from taglake.tagdefs.expressions import quote_identifier as q
+from taglake.core.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
 

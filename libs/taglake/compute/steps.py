@@ -14,7 +14,7 @@ from taglake.compiler.plan import (
 )
 from taglake.compiler import sqlkit
 from taglake.compiler.builders.cross import RELATED_PREFIX
-from taglake.tagdefs.expressions import quote_identifier as q, quote_literal
+from taglake.core.expressions import quote_identifier as q, quote_literal
 
 log = logging.getLogger(__name__)
 

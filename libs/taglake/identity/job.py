@@ -29,7 +29,8 @@ from pyspark.sql import functions as F
 from taglake.errors import DataError
 from taglake.identity import guards
 from taglake.identity.components import connected_components
-from taglake.identity.config import IdentityConfig, load_identity_config
+from taglake.core.retention import expired
+from taglake.identity.config import IDENTITY_FILE, IdentityConfig, load_identity_config
 from taglake.identity.edges import CARRIED_SOURCE, CARRIED_TYPE, IDENTIFIER, LINK, Observed, observe
 from taglake.identity.mapping import AUDIT, CHANGES, LATEST_VIEW, MAPPING, RUNS, completed_runs, read_snapshot
 from taglake.identity.normalize import BLOCKED, INVALID, OK
@@ -45,7 +46,7 @@ TOP_COMPONENTS = 10
 
 
 def identity_config_path(settings: Settings) -> Path:
-    return Path(settings.path(settings.tagdefs)) / "identity.yaml"
+    return Path(settings.path(settings.tagdefs)) / IDENTITY_FILE
 
 
 def run_stage(run: Any) -> dict[str, int]:
@@ -281,15 +282,9 @@ def _stats_frame(spark: SparkSession, stats: dict[str, Any]) -> DataFrame:
 
 
 def _apply_retention(spark: SparkSession, settings: Settings, completed: list[dt.date]) -> None:
-    """Keep the mapping of the last `retention.daily` runs and of the last run of each of the last
-    `retention.month_ends` months, like the tag snapshots; the small logs are kept whole."""
-    dates = sorted(completed, reverse=True)
-    keep = set(dates[: settings.retention.daily])
-    month_ends: dict[tuple[int, int], dt.date] = {}
-    for day in dates:
-        month_ends.setdefault((day.year, day.month), day)
-    keep |= set(sorted(month_ends.values(), reverse=True)[: settings.retention.month_ends])
-    drop = [d for d in dates if d not in keep]
+    """Keep the mapping of the dates the tag snapshots keep (`core.retention`, one rule for both:
+    a kept tag snapshot keeps the mapping it was keyed by); the small logs are kept whole."""
+    drop = expired(completed, settings.retention.daily, settings.retention.month_ends)
     if drop:
         listed = ", ".join(f"DATE'{d.isoformat()}'" for d in drop)
         spark.sql(f"DELETE FROM {settings.table(MAPPING)} WHERE snapshot_date IN ({listed})")

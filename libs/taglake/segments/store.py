@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from taglake.errors import DataError
 from taglake.settings import Settings
-from taglake.tagdefs.expressions import quote_literal
+from taglake.core.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 

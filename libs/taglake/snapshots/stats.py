@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from taglake.snapshots.layout import SNAPSHOT_COLUMN
-from taglake.tagdefs.expressions import quote_identifier as q
+from taglake.core.expressions import quote_identifier as q
 
 
 #: Relative standard deviation of the distinct counts (HyperLogLog++). Spark's default, 5%, makes the

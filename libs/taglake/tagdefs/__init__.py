@@ -2,6 +2,6 @@
 
 from taglake.tagdefs.library import Library, Tag, TagRef
 from taglake.tagdefs.loader import SchemaProvider, load_library
-from taglake.tagdefs.problems import Problem, TagDefError
+from taglake.core.problems import Problem, TagDefError
 
 __all__ = ["Library", "Problem", "SchemaProvider", "Tag", "TagDefError", "TagRef", "load_library"]

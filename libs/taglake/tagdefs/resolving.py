@@ -1,0 +1,25 @@
+"""Resolving: checked shapes -> the `Library` the compiler reads, each tag with its parsed
+expressions, dependencies and final value type, and a definition hash per source."""
+
+from __future__ import annotations
+
+from taglake.core.hashing import stable_hash
+from taglake.tagdefs.checking import Resolution
+from taglake.tagdefs.library import Library
+from taglake.tagdefs.loading import Shapes
+
+
+def resolve(shapes: Shapes, resolution: Resolution, *, columns_checked: bool, id_types: tuple[str, ...]) -> Library:
+    for tag in shapes.all_tags():
+        ref = tag.ref
+        tag.exprs = resolution.exprs.get(ref, {})
+        tag.deps = resolution.deps.get(ref, ())
+        tag.rendered = resolution.rendered.get(ref, {})
+        tag.type = resolution.types.get(ref, tag.type)
+    return Library(
+        root=shapes.root, subjects=shapes.subjects, sources=shapes.sources, tags=dict(shapes.tags),
+        families=shapes.families, dictionaries=shapes.dictionaries, origins=shapes.origins,
+        source_hashes={name: stable_hash(source.model_dump(mode="json")) for name, source in shapes.sources.items()},
+        columns_checked=columns_checked, id_types=id_types,
+        source_where=resolution.source_where, population_where=resolution.population_where,
+    )
