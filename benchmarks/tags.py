@@ -185,7 +185,7 @@ def naive_engine():
     from taglake.compute.engine import TagRun, parallel
     from taglake.progress import step as progress
     from taglake.snapshots.layout import by_group
-    from taglake.tagdefs.expressions import quote_identifier as q
+    from taglake.core.expressions import quote_identifier as q
 
     class NaiveRun(TagRun):
         #: Compute only every `sample`-th family column group (1: all of them). With a sample, the
@@ -223,7 +223,7 @@ def run_floor(spark, settings, source_db: str, reference_db: str) -> Row:
     from taglake.compute.writer import GroupWriter
     from taglake.snapshots import registry
     from taglake.snapshots.layout import SNAPSHOT_COLUMN, by_group
-    from taglake.tagdefs.expressions import quote_identifier as q
+    from taglake.core.expressions import quote_identifier as q
 
     reference = settings.with_overrides(database=reference_db)
     placements = registry.placements(spark, reference, "member")
