@@ -19,13 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from taglake.pipeline import new_run_id
 from taglake.errors import DataError
 from taglake.identity import guards
 from taglake.identity.components import connected_components
@@ -62,7 +62,7 @@ def run_oneid(spark: SparkSession, settings: Settings, date: dt.date, *, rebuild
               run_id: str | None = None, config: IdentityConfig | None = None) -> dict[str, Any]:
     """Resolve identities for snapshot `date` and write the OneID tables; returns the run statistics."""
     started = time.perf_counter()
-    run_id = run_id or uuid.uuid4().hex[:12]
+    run_id = run_id or new_run_id()
     config = config or load_identity_config(identity_config_path(settings))
     completed = completed_runs(spark, settings)
     previous_date = max((d for d in completed if d < date), default=None)
@@ -281,10 +281,15 @@ def _stats_frame(spark: SparkSession, stats: dict[str, Any]) -> DataFrame:
     return spark.createDataFrame([tuple(row.get(f.name) for f in schema.fields)], schema)
 
 
+def expired_mappings(settings: Settings, completed: list[dt.date]) -> list[dt.date]:
+    """Dates whose OneID mapping retention deletes: exactly the dates tag snapshots lose."""
+    return expired(completed, settings.retention.daily, settings.retention.month_ends)
+
+
 def _apply_retention(spark: SparkSession, settings: Settings, completed: list[dt.date]) -> None:
     """Keep the mapping of the dates the tag snapshots keep (`core.retention`, one rule for both:
     a kept tag snapshot keeps the mapping it was keyed by); the small logs are kept whole."""
-    drop = expired(completed, settings.retention.daily, settings.retention.month_ends)
+    drop = expired_mappings(settings, completed)
     if drop:
         listed = ", ".join(f"DATE'{d.isoformat()}'" for d in drop)
         spark.sql(f"DELETE FROM {settings.table(MAPPING)} WHERE snapshot_date IN ({listed})")
