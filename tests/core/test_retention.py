@@ -28,8 +28,8 @@ def test_the_last_closed_month_end_outlives_neither_side():
     the mapping of the 12th closed month while that month's tag snapshot was kept."""
     settings = load_settings("local")
     assert (settings.retention.daily, settings.retention.month_ends) == (7, 12)
-    history = days(dt.date(2025, 1, 1), 500)          # 2025-01-01 .. 2026-05-15
-    oldest_kept_month_end = dt.date(2025, 5, 31)       # 12th closed month before May 2026
+    history = days(dt.date(2025, 1, 1), 500)  # 2025-01-01 .. 2026-05-15
+    oldest_kept_month_end = dt.date(2025, 5, 31)  # 12th closed month before May 2026
     assert oldest_kept_month_end not in expired_snapshots(settings, history)
     assert oldest_kept_month_end not in expired_mappings(settings, history)
     assert dt.date(2025, 4, 30) in expired_mappings(settings, history)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from taglake.errors import InputError
+from taglake.identity.config import DEFAULT_ID_TYPES as ID_TYPES
 from taglake.identity.config import IdentityConfig, IdentityConfigError, load_identity_config
 from taglake.identity.job import identity_config_path
-from taglake.identity.config import DEFAULT_ID_TYPES as ID_TYPES
 from taglake.settings import load_settings
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import Any
 
 from taglake.compiler import sqlkit
 from taglake.compiler.builders import load_builders
@@ -87,7 +88,7 @@ def compile_library(library: Library, statuses: tuple[str, ...] = ("online",), s
     for tag in sorted(tags, key=lambda t: (t.subject, t.origin.file, t.origin.line, t.name)):
         contributions[tag.ref].place(tag, depth[tag.ref], book)
 
-    per_subject: dict[str, list[tuple[int, object]]] = defaultdict(list)
+    per_subject: dict[str, list[tuple[int, Any]]] = defaultdict(list)
     for step_depth, step in book.steps.values():
         per_subject[step.subject].append((step_depth, step))
     plans = {}

@@ -15,8 +15,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from taglake.compiler import sqlkit
 from taglake.compiler.plan import (
-    DIM_ID, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, FamilyCell, FamilyStep, Output,
-    PreferenceStep, SourceRead, Threshold,
+    DIM_ID,
+    AggregateStep,
+    CrossAggregateStep,
+    CrossLookupStep,
+    DerivedStep,
+    FamilyCell,
+    FamilyStep,
+    Output,
+    PreferenceStep,
+    SourceRead,
+    Threshold,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +38,7 @@ class StepBook:
     def __init__(self, library: Library, source_read: Callable[..., SourceRead]):
         self.library = library
         self.steps: dict[tuple, tuple[int, Any]] = {}
-        self.memo: dict[tuple, Any] = {}       # per-step bookkeeping (shared measure aliases)
+        self.memo: dict[tuple, Any] = {}  # per-step bookkeeping (shared measure aliases)
         self._source_read = source_read
 
     def step(self, key: tuple, depth: int, make: Callable[[], Any]) -> Any:
@@ -65,8 +74,9 @@ class ScanSql:
     scan: ClassVar[bool] = True
 
     def place(self, tag: Tag, depth: int, book: StepBook) -> None:
-        step = book.step(("aggregate", tag.subject, self.source), depth,
-                         lambda: AggregateStep(tag.subject, book.read(self.source, tag.subject), []))
+        step = book.step(
+            ("aggregate", tag.subject, self.source), depth, lambda: AggregateStep(tag.subject, book.read(self.source, tag.subject), [])
+        )
         step.outputs.append(book.output(tag, self.sql))
         book.widen(step, self.columns)
 
@@ -131,8 +141,9 @@ class LookupSql:
     scan: ClassVar[bool] = False
 
     def place(self, tag: Tag, depth: int, book: StepBook) -> None:
-        step = book.step(("cross_lookup", tag.subject, self.relation, depth), depth,
-                         lambda: CrossLookupStep(tag.subject, self.related, self.key_tag, []))
+        step = book.step(
+            ("cross_lookup", tag.subject, self.relation, depth), depth, lambda: CrossLookupStep(tag.subject, self.related, self.key_tag, [])
+        )
         step.outputs.append(book.output(tag, self.sql))
         step.related_inputs |= self.related_inputs
 
@@ -155,8 +166,14 @@ class RelatedAggregateSql:
     def place(self, tag: Tag, depth: int, book: StepBook) -> None:
         def make() -> CrossAggregateStep:
             return CrossAggregateStep(
-                tag.subject, self.related, book.read(self.source, tag.subject, self.columns),
-                book.read(self.source, self.related, self.columns), self.window, self.where_sql, [])
+                tag.subject,
+                self.related,
+                book.read(self.source, tag.subject, self.columns),
+                book.read(self.source, self.related, self.columns),
+                self.window,
+                self.where_sql,
+                [],
+            )
 
         step = book.step(("cross_aggregate", tag.subject, self.relation, self.window, self.where_sql, depth), depth, make)
         step.outputs.append(book.output(tag, self.sql))
@@ -178,7 +195,7 @@ class FamilySql:
     def place(self, tag: Tag, depth: int, book: StepBook) -> None:
         step = book.step(("family", self.family), depth, lambda: family_step(tag, book))
         step.cells.append(self.cell)
-        step.outputs.append(Output(tag.name, "", tag.type, tag.default))   # computed in long form
+        step.outputs.append(Output(tag.name, "", tag.type, tag.default))  # computed in long form
 
 
 def family_step(tag: Tag, book: StepBook) -> FamilyStep:
@@ -193,7 +210,7 @@ def family_step(tag: Tag, book: StepBook) -> FamilyStep:
     columns = frozenset(c for p in exprs.values() for c in p.columns)
     read = book.read(family.source, family.subject, columns)
     if isinstance(family, StatFamily):
-        metrics = [
+        metrics: list[tuple[str, str, str | None, str]] = [
             (name, m.agg, sqlkit.source_sql(exprs[f"metric:{name}"]) if m.value else None, family_type(family, m))
             for name, m in family.metrics.items()
         ]

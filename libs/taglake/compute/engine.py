@@ -25,10 +25,18 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from taglake.pipeline import new_run_id
 from taglake.compiler import compile_library
 from taglake.compiler.plan import (
-    KEY, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, FamilyStep, Output, Plan, PreferenceStep,
+    KEY,
+    SNAPSHOT,
+    AggregateStep,
+    CrossAggregateStep,
+    CrossLookupStep,
+    DerivedStep,
+    FamilyStep,
+    Output,
+    Plan,
+    PreferenceStep,
     SubjectPlan,
 )
 from taglake.compute import families as fam
@@ -37,15 +45,16 @@ from taglake.compute.parallel import parallel
 from taglake.compute.runners import runner, runner_for
 from taglake.compute.sources import resolved_rows
 from taglake.compute.writer import GroupWriter
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
+from taglake.pipeline import new_run_id
 from taglake.progress import step as progress
 from taglake.settings import Settings
 from taglake.snapshots import read as snapshot_read
 from taglake.snapshots import registry, retention, views
 from taglake.snapshots.layout import Placement, assign, by_group, sparse_allowed
 from taglake.tagdefs.library import Library
-from taglake.core.expressions import quote_identifier as q
-from taglake.core.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 

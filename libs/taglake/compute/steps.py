@@ -9,12 +9,22 @@ import uuid
 
 from pyspark.sql import DataFrame
 
-from taglake.compiler.plan import (
-    DIM, DIM_ID, KEY, RELATED, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, PreferenceStep,
-)
 from taglake.compiler import sqlkit
 from taglake.compiler.builders.cross import RELATED_PREFIX
-from taglake.core.expressions import quote_identifier as q, quote_literal
+from taglake.compiler.plan import (
+    DIM,
+    DIM_ID,
+    KEY,
+    RELATED,
+    SNAPSHOT,
+    AggregateStep,
+    CrossAggregateStep,
+    CrossLookupStep,
+    DerivedStep,
+    PreferenceStep,
+)
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +65,16 @@ def thresholds(spark, frame: DataFrame, step: DerivedStep) -> dict[str, str]:
     exprs = []
     for t in step.thresholds:
         where = f" AND ({t.where_sql})" if t.where_sql else ""
-        exprs.append(f"percentile(CASE WHEN {q(t.input)} IS NOT NULL{where} THEN CAST({q(t.input)} AS DOUBLE) END, {t.fraction!r}) AS {q(t.placeholder)}")
+        exprs.append(
+            f"percentile(CASE WHEN {q(t.input)} IS NOT NULL{where} THEN CAST({q(t.input)} AS DOUBLE) END, {t.fraction!r}) "
+            f"AS {q(t.placeholder)}"
+        )
     row = spark.sql(f"SELECT {', '.join(exprs)} FROM {view}").first()
     # A population with no values gives no thresholds: every bucket then compares with NULL (null label).
-    return {t.placeholder: (repr(float(row[t.placeholder])) if row[t.placeholder] is not None else "CAST(NULL AS DOUBLE)")
-            for t in step.thresholds}
+    return {
+        t.placeholder: (repr(float(row[t.placeholder])) if row[t.placeholder] is not None else "CAST(NULL AS DOUBLE)")
+        for t in step.thresholds
+    }
 
 
 def derived(spark, frame: DataFrame, step: DerivedStep, keep: list[str]) -> DataFrame:

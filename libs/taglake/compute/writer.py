@@ -16,12 +16,12 @@ from pyspark.sql import DataFrame
 
 from taglake.compiler.plan import KEY
 from taglake.compute.parallel import parallel
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, group_table
 from taglake.snapshots.stats import group_stats
-from taglake.core.expressions import quote_identifier as q
-from taglake.core.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 

@@ -86,8 +86,18 @@ class ProblemLog:
 
     # -- pydantic errors ---------------------------------------------------------------------------
 
-    def pydantic(self, error: ValidationError, raw: Any, *, file: str, line: int, path: str = "",
-                 model: type[BaseModel] | None = None, holder: Any = None, branches: Iterable[str] = ()) -> None:
+    def pydantic(
+        self,
+        error: ValidationError,
+        raw: Any,
+        *,
+        file: str,
+        line: int,
+        path: str = "",
+        model: type[BaseModel] | None = None,
+        holder: Any = None,
+        branches: Iterable[str] = (),
+    ) -> None:
         """One problem per key path of a pydantic error on `raw` (the YAML data validated).
 
         `model`: the class that validated `raw` (for the keys allowed where an unknown key was
@@ -96,7 +106,7 @@ class ProblemLog:
         """
         holder = raw if holder is None else holder
         branch_names = set(branches)
-        grouped: dict[tuple, list[dict]] = defaultdict(list)
+        grouped: dict[tuple, list[Any]] = defaultdict(list)
         for err in error.errors():
             loc = tuple(err["loc"])
             if loc and loc[0] in branch_names:
@@ -147,7 +157,7 @@ def _data_path(raw: Any, loc: tuple) -> tuple:
             path.append(part)
             node = node[part]
         elif isinstance(node, Mapping) and isinstance(part, str) and not any(c in part for c in "[]") and part[:1].islower():
-            path.append(part)   # a missing or unknown key
+            path.append(part)  # a missing or unknown key
             node = None
     return tuple(path)
 
@@ -155,7 +165,7 @@ def _data_path(raw: Any, loc: tuple) -> tuple:
 def _model_at(model: Any, loc: Iterable[Any]) -> tuple[Any, Any]:
     """(model class, field info) reached by following `loc` through field annotations."""
     info = None
-    skip_key = False   # the part after a dict field is the user's key, not a field name
+    skip_key = False  # the part after a dict field is the user's key, not a field name
     for part in loc:
         fields = getattr(model, "model_fields", None)
         if skip_key or isinstance(part, int) or fields is None:

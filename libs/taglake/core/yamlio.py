@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+_BaseLoader: type[yaml.SafeLoader]
 try:  # the C parser is ~10x faster on large libraries
-    _BaseLoader = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - libyaml missing
     _BaseLoader = yaml.SafeLoader
 
@@ -77,7 +78,8 @@ _Loader.yaml_implicit_resolvers = {
 }
 for _first in "tTfF":
     _Loader.yaml_implicit_resolvers.setdefault(_first, []).append(
-        ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")))
+        ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Located:
@@ -90,7 +92,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
             raise yaml.constructor.ConstructorError(
-                None, None, f"mapping keys must be plain scalars, found {type(key).__name__}", key_node.start_mark)
+                None, None, f"mapping keys must be plain scalars, found {type(key).__name__}", key_node.start_mark
+            )
         key = str(key)
         if key in mapping:
             raise _Duplicate([*loader.path, key], key_node.start_mark)
@@ -128,8 +131,7 @@ def load_text(text: str, source_name: str) -> Any:
         return loader.get_single_data()
     except _Duplicate as exc:
         mark = exc.problem_mark
-        raise YamlProblem(source_name, mark.line + 1 if mark else 0, exc.problem or "duplicate key",
-                          path_text(exc.path)) from None
+        raise YamlProblem(source_name, mark.line + 1 if mark else 0, exc.problem or "duplicate key", path_text(exc.path)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

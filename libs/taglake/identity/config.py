@@ -23,7 +23,6 @@ from taglake.core.problems import DefinitionError, Problem, ProblemLog, show
 from taglake.core.yamlio import YamlProblem, line_at, load_file, path_text
 from taglake.errors import InputError
 
-
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
 

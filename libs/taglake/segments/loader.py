@@ -13,16 +13,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from taglake.core.dag import DAG
+from taglake.core.problems import DefinitionError, ProblemLog, show
+from taglake.core.suggest import did_you_mean
+from taglake.core.yamlio import Located, YamlProblem, load_file
 from taglake.segments import rules as R
 from taglake.segments.grammar import RuleSyntaxError, parse_rule
 from taglake.segments.library import Segment, SegmentLibrary
 from taglake.segments.model import FILE_SECTIONS, Defaults, SegmentSpec
 from taglake.segments.validate import SegmentChecker
-from taglake.core.dag import DAG
 from taglake.tagdefs.library import Library, Origin
-from taglake.core.problems import DefinitionError, ProblemLog, show
-from taglake.core.suggest import did_you_mean
-from taglake.core.yamlio import Located, YamlProblem, load_file
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from taglake.core.problems import show
+from taglake.core.suggest import did_you_mean
 from taglake.segments import rules as R
 from taglake.segments.model import SegmentSpec
 from taglake.tagdefs.library import Library, Tag
-from taglake.core.problems import show
-from taglake.core.suggest import did_you_mean
 
 NUMERIC = ("int", "bigint", "double")
 ORDERED = (*NUMERIC, "date", "timestamp")

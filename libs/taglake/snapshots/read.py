@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 
+from taglake.core.expressions import quote_identifier as q
 from taglake.core.suggest import did_you_mean
 from taglake.errors import DataError, InputError
 from taglake.settings import Settings
 from taglake.snapshots import registry
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, by_group, group_table
-from taglake.core.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """Retention: keep the last N daily snapshots plus the last M month-end snapshots (`core.retention`,
-the rule the OneID mapping follows too), delete the rest from every column group, and VACUUM with Delta's default retention check left on (files
+the rule the OneID mapping follows too), delete the rest from every column group, and VACUUM with
+Delta's default retention check left on (files
 are only removed once no reader of the last 7 days could still need them)."""
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def enforce(spark, settings: Settings, subject: str, vacuum: bool = True) -> lis
         table = settings.table(group_table(subject, group))
         spark.sql(f"DELETE FROM {table} WHERE {SNAPSHOT_COLUMN} IN ({listed})")
         if vacuum:
-            spark.sql(f"VACUUM {table}")   # default 7-day retention; the safety check stays on
+            spark.sql(f"VACUUM {table}")  # default 7-day retention; the safety check stays on
     registry.forget_snapshots(spark, settings, subject, drop)
     log.info("retention for %s: dropped %d snapshot(s): %s", subject, len(drop), ", ".join(map(str, drop)))
     return drop

@@ -39,15 +39,16 @@ class Resolution:
     deps: dict[TagRef, tuple[TagRef, ...]] = field(default_factory=dict)
     types: dict[TagRef, str] = field(default_factory=dict)
     rendered: dict[TagRef, dict[str, str]] = field(default_factory=dict)
-    source_where: dict[str, X.Parsed] = field(default_factory=dict)       # source -> its `where`
-    population_where: dict[str, X.Parsed] = field(default_factory=dict)   # subject -> population `where`
+    source_where: dict[str, X.Parsed] = field(default_factory=dict)  # source -> its `where`
+    population_where: dict[str, X.Parsed] = field(default_factory=dict)  # subject -> population `where`
 
 
 def qualified(source: Source, database: str) -> str:
     """The catalog name Spark reads a source from."""
     if source.path:
         return f"delta.`{source.path}`"
-    return source.table if "." in (source.table or "") else f"{database}.{source.table}"
+    table = source.table or ""
+    return table if "." in table else f"{database}.{table}"
 
 
 class TagContext:
@@ -142,8 +143,14 @@ class TagContext:
 
 
 class Checker:
-    def __init__(self, shapes: Shapes, problems: ProblemLog, schemas: SchemaProvider | None = None,
-                 database: str = "taglake", id_types: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        shapes: Shapes,
+        problems: ProblemLog,
+        schemas: SchemaProvider | None = None,
+        database: str = "taglake",
+        id_types: tuple[str, ...] = (),
+    ):
         self.shapes, self.problems, self.schemas, self.database = shapes, problems, schemas, database
         self.id_types = id_types
         self.resolution = Resolution()
@@ -181,12 +188,18 @@ class Checker:
             if pop.source and pop.source not in sources:
                 self._add(origin, f"{path}.source", f"unknown source {pop.source!r}{did_you_mean(pop.source, sources)}")
             elif pop.source and name not in sources[pop.source].keys:
-                self._add(origin, f"{path}.source",
-                          f"source {pop.source!r} has no key for subject {name!r} (its keys: {', '.join(sources[pop.source].keys)})")
+                self._add(
+                    origin,
+                    f"{path}.source",
+                    f"source {pop.source!r} has no key for subject {name!r} (its keys: {', '.join(sources[pop.source].keys)})",
+                )
             elif pop.where:
                 # The population filter reads the population source's rows, like any source filter.
-                parsed = (self.source_expr(pop.source, pop.where, origin.file, origin.line, f"{path}.where") if pop.source
-                          else self._parse(pop.where, origin, f"{path}.where"))
+                parsed = (
+                    self.source_expr(pop.source, pop.where, origin.file, origin.line, f"{path}.where")
+                    if pop.source
+                    else self._parse(pop.where, origin, f"{path}.where")
+                )
                 if parsed is not None:
                     self.resolution.population_where[name] = parsed
             for rel_name, rel in subject.relations.items():
@@ -201,24 +214,36 @@ class Checker:
                     else:
                         missing = [s for s in (name, rel.to) if s not in src.keys]
                         if missing:
-                            self._add(origin, f"{path}.source", f"source {rel.source!r} has no key for subject "
-                                                                f"{', '.join(map(repr, missing))}; it cannot link {name} to {rel.to}")
+                            self._add(
+                                origin,
+                                f"{path}.source",
+                                f"source {rel.source!r} has no key for subject "
+                                f"{', '.join(map(repr, missing))}; it cannot link {name} to {rel.to}",
+                            )
                 elif rel.tag not in tags.get(name, {}):
-                    self._add(origin, f"{path}.tag",
-                              f"unknown tag {rel.tag!r} of subject {name!r}{did_you_mean(rel.tag, tags.get(name, {}))}")
+                    self._add(
+                        origin, f"{path}.tag", f"unknown tag {rel.tag!r} of subject {name!r}{did_you_mean(rel.tag, tags.get(name, {}))}"
+                    )
 
     def _sources(self) -> None:
         for name, source in self.shapes.sources.items():
             origin = self.shapes.origins[f"source:{name}"]
             for subject, key in source.keys.items():
                 if subject not in self.shapes.subjects:
-                    self._add(origin, f"sources.{name}.keys.{subject}", f"unknown subject {subject!r}{did_you_mean(subject, self.shapes.subjects)}")
+                    self._add(
+                        origin,
+                        f"sources.{name}.keys.{subject}",
+                        f"unknown subject {subject!r}{did_you_mean(subject, self.shapes.subjects)}",
+                    )
                 if isinstance(key, IdentityKey):
                     for id_type in key.identity:
                         if id_type not in self.id_types:
-                            self._add(origin, f"sources.{name}.keys.{subject}.identity.{id_type}",
-                                      f"unknown identifier type {id_type!r} (allowed: {', '.join(self.id_types)})"
-                                      f"{did_you_mean(id_type, self.id_types)}")
+                            self._add(
+                                origin,
+                                f"sources.{name}.keys.{subject}.identity.{id_type}",
+                                f"unknown identifier type {id_type!r} (allowed: {', '.join(self.id_types)})"
+                                f"{did_you_mean(id_type, self.id_types)}",
+                            )
             columns = self.source_columns(name)
             if columns is None and self.schemas is not None:
                 self._add(origin, f"sources.{name}.table", f"table {qualified(source, self.database)!r} not found in the catalog", "column")
@@ -230,8 +255,12 @@ class Checker:
                 needed.append(source.time)
             for col in needed:
                 if columns is not None and col not in columns:
-                    self._add(origin, f"sources.{name}",
-                              f"column {col!r} not in {qualified(source, self.database)} (columns: {', '.join(sorted(columns))})", "column")
+                    self._add(
+                        origin,
+                        f"sources.{name}",
+                        f"column {col!r} not in {qualified(source, self.database)} (columns: {', '.join(sorted(columns))})",
+                        "column",
+                    )
             if source.where:
                 parsed = self.source_expr(name, source.where, origin.file, origin.line, f"sources.{name}.where")
                 if parsed is not None:
@@ -274,9 +303,14 @@ class Checker:
         known = set(columns)
         unknown = sorted(c for c in parsed.columns if c not in known and c != X.SNAPSHOT_DATE)
         if unknown:
-            self.problems.add(file, line, path,
-                              f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} in source {source!r}"
-                              f"{did_you_mean(unknown[0], known)} (columns: {', '.join(sorted(known))})", code="column")
+            self.problems.add(
+                file,
+                line,
+                path,
+                f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} in source {source!r}"
+                f"{did_you_mean(unknown[0], known)} (columns: {', '.join(sorted(known))})",
+                code="column",
+            )
         return parsed
 
     def source_ok(self, source: str, subject: str, origin: Origin, path: str) -> bool:
@@ -295,8 +329,9 @@ class Checker:
         subjects = self.shapes.subjects
         ctx = TagContext(self, tag)
         if tag.subject not in subjects:
-            ctx.problem("subject", f"unknown subject {tag.subject!r}{did_you_mean(tag.subject, subjects)} "
-                                   f"(subjects: {', '.join(sorted(subjects))})")
+            ctx.problem(
+                "subject", f"unknown subject {tag.subject!r}{did_you_mean(tag.subject, subjects)} (subjects: {', '.join(sorted(subjects))})"
+            )
             return
         tag.spec.check(ctx)
         self.resolution.exprs[tag.ref] = ctx.exprs
@@ -308,7 +343,11 @@ class Checker:
         for info in self.shapes.families.values():
             family, origin = info.spec, info.origin
             if family.subject not in self.shapes.subjects:
-                self._add(origin, f"{origin.path}.subject", f"unknown subject {family.subject!r}{did_you_mean(family.subject, self.shapes.subjects)}")
+                self._add(
+                    origin,
+                    f"{origin.path}.subject",
+                    f"unknown subject {family.subject!r}{did_you_mean(family.subject, self.shapes.subjects)}",
+                )
                 continue
             if isinstance(family, RuleFamily):
                 self._rule_family(info)
@@ -316,23 +355,17 @@ class Checker:
             assert isinstance(family, (StatFamily, RecencyFamily))
             if not self.source_ok(family.source, family.subject, origin, f"{origin.path}.source"):
                 continue
-            exprs: dict[str, X.Parsed] = {}
-
-            def expr(name: str, text: str, path: str) -> None:
-                if p := self.source_expr(family.source, text, origin.file, origin.line, f"{origin.path}.{path}"):
-                    exprs[name] = p
-
-            if family.where:
-                expr("where", family.where, "where")
-            for dim, spec in family.by.items():
-                expr(f"dim:{dim}", spec.column, f"by.{dim}.column")
+            texts = {"where": (family.where, "where")} if family.where else {}
+            texts.update({f"dim:{dim}": (spec.column, f"by.{dim}.column") for dim, spec in family.by.items()})
             if isinstance(family, StatFamily):
-                for metric_name, metric in family.metrics.items():
-                    if metric.value:
-                        expr(f"metric:{metric_name}", metric.value, f"metrics.{metric_name}.value")
+                texts.update({f"metric:{m}": (metric.value, f"metrics.{m}.value") for m, metric in family.metrics.items() if metric.value})
             elif not self.shapes.sources[family.source].time:
                 self._add(origin, f"{origin.path}.source", f"source {family.source!r} has no `time` column; recency needs one")
-            for tag_name in info.tags:   # one dict shared by every cell of the family
+            exprs: dict[str, X.Parsed] = {}
+            for name, (text, path) in texts.items():
+                if p := self.source_expr(family.source, text, origin.file, origin.line, f"{origin.path}.{path}"):
+                    exprs[name] = p
+            for tag_name in info.tags:  # one dict shared by every cell of the family
                 self.resolution.exprs[TagRef(family.subject, tag_name)] = exprs
 
     def _rule_family(self, info: FamilyInfo) -> None:
@@ -354,7 +387,8 @@ class Checker:
             assert tag.cell is not None
             values = dict(tag.cell.dims)
             codes = {d: code_for(values[d], dictionaries.get(d) or dictionaries.get(family.by[d].column) or {}) for d in family.by}
-            deps, missing = [], []
+            deps: list[str] = []
+            missing: list[str] = []
             for col in parsed.columns:
                 name = col
                 for dim, mark in sentinel.items():
@@ -363,8 +397,11 @@ class Checker:
                     continue
                 (deps if name in subject_tags else missing).append(name)
             if missing:
-                self._add(origin, f"{origin.path}.expr",
-                          f"generated tag {tag_name!r} refers to unknown tag{'s' if len(missing) > 1 else ''} {', '.join(sorted(missing))}")
+                self._add(
+                    origin,
+                    f"{origin.path}.expr",
+                    f"generated tag {tag_name!r} refers to unknown tag{'s' if len(missing) > 1 else ''} {', '.join(sorted(missing))}",
+                )
                 return
             rendered = text
             for dim, mark in sentinel.items():
@@ -389,14 +426,26 @@ class Checker:
                 if target is None:
                     continue
                 if _LAYER_RANK[target.layer] > _LAYER_RANK[tag.layer]:
-                    self._add(tag.origin, tag.origin.path,
-                              f"layer violation: {tag.layer} tag {tag.ref} depends on {target.layer} tag {dep}; "
-                              "dependencies may only point to the same or a lower layer (base < business < application)", "layer")
+                    self._add(
+                        tag.origin,
+                        tag.origin.path,
+                        f"layer violation: {tag.layer} tag {tag.ref} depends on {target.layer} tag {dep}; "
+                        "dependencies may only point to the same or a lower layer (base < business < application)",
+                        "layer",
+                    )
                 if tag.status == "online" and target.status != "online":
-                    self._add(tag.origin, tag.origin.path,
-                              f"online tag {tag.ref} depends on {dep}, which is {target.status}; put {dep} online first", "status")
+                    self._add(
+                        tag.origin,
+                        tag.origin.path,
+                        f"online tag {tag.ref} depends on {dep}, which is {target.status}; put {dep} online first",
+                        "status",
+                    )
         cycle = graph.find_cycle()
         if cycle:
             first = all_tags[cycle[0]]
-            self._add(first.origin, first.origin.path,
-                      "dependency cycle: " + " -> ".join(str(r) for r in cycle) + " (each depends on the next)", "cycle")
+            self._add(
+                first.origin,
+                first.origin.path,
+                "dependency cycle: " + " -> ".join(str(r) for r in cycle) + " (each depends on the next)",
+                "cycle",
+            )

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from taglake.core.dag import DAG
+from taglake.core.expressions import Parsed
 from taglake.core.hashing import stable_hash
 from taglake.core.suggest import did_you_mean
-from taglake.core.expressions import Parsed
 from taglake.tagdefs.families import Cell
 from taglake.tagdefs.model import FamilyBase, Source, Subject, Visibility
 

@@ -21,14 +21,13 @@ from taglake.tagdefs.resolving import resolve
 __all__ = ["SchemaProvider", "load_library"]
 
 
-def load_library(root: Path | str, schemas: SchemaProvider | None = None, database: str = "taglake",
-                 ignore_lock: bool = False) -> Library:
+def load_library(root: Path | str, schemas: SchemaProvider | None = None, database: str = "taglake", ignore_lock: bool = False) -> Library:
     """Load and validate tagdefs/; raises TagDefError listing every problem found. `schemas`: check
     the columns expressions read against the catalog; `ignore_lock`: families whose values are
     not discovered yet expand to nothing (what `taglake discover` needs)."""
     root = Path(root)
     problems = ProblemLog()
-    types = id_types(root)   # identity.yaml's types: an identity key may use any of them
+    types = id_types(root)  # identity.yaml's types: an identity key may use any of them
     shapes = read_shapes(root, problems, ignore_lock)
     resolution = Checker(shapes, problems, schemas, database, types).check()
     problems.raise_if_any(f"tag definitions under {root}")

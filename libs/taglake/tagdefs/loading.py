@@ -21,7 +21,17 @@ from taglake.tagdefs.families import LOCK_FILE, dimension_values, expand, read_l
 from taglake.tagdefs.kinds import tag_adapter, tag_kinds
 from taglake.tagdefs.library import FamilyInfo, Origin, Tag
 from taglake.tagdefs.model import (
-    COUNT_AGGS, FAMILY_MODELS, FILE_SECTIONS, Defaults, FamilyBase, FamilyDef, Source, StatFamily, Subject, agg_type,
+    COUNT_AGGS,
+    FAMILY_MODELS,
+    FILE_SECTIONS,
+    Defaults,
+    FamilyBase,
+    FamilyDef,
+    RecencyFamily,
+    Source,
+    StatFamily,
+    Subject,
+    agg_type,
     value_type,
 )
 
@@ -36,7 +46,7 @@ _FAMILY = TypeAdapter(FamilyDef)
 class Entry:
     raw: Any
     origin: Origin
-    holder: Located | None   # the mapping the entry came from, for per-key line numbers
+    holder: Located | None  # the mapping the entry came from, for per-key line numbers
 
 
 @dataclass
@@ -46,11 +56,11 @@ class Shapes:
     root: Path
     subjects: dict[str, Subject] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
-    origins: dict[str, Origin] = field(default_factory=dict)      # "subject:x" / "source:x" -> where defined
+    origins: dict[str, Origin] = field(default_factory=dict)  # "subject:x" / "source:x" -> where defined
     dictionaries: dict[str, dict[str, str]] = field(default_factory=dict)
     tags: dict[str, dict[str, Tag]] = field(default_factory=lambda: defaultdict(dict))
     families: dict[str, FamilyInfo] = field(default_factory=dict)
-    holders: dict[int, Located] = field(default_factory=dict)     # id(tag) -> its YAML mapping (key lines)
+    holders: dict[int, Located] = field(default_factory=dict)  # id(tag) -> its YAML mapping (key lines)
 
     def all_tags(self) -> list[Tag]:
         return [t for by_name in self.tags.values() for t in by_name.values()]
@@ -74,7 +84,7 @@ class _Reader:
     def __init__(self, root: Path, problems: ProblemLog, ignore_lock: bool):
         self.shapes = Shapes(root)
         self.problems = problems
-        self.ignore_lock = ignore_lock   # `taglake discover` loads families before their values exist
+        self.ignore_lock = ignore_lock  # `taglake discover` loads families before their values exist
         self.tag_entries: list[Entry] = []
         self.family_entries: list[Entry] = []
 
@@ -101,7 +111,9 @@ class _Reader:
             return
         for key in data:
             if key not in FILE_SECTIONS:
-                self.problems.add(name, data.line_of(key), key, f"unknown section {key!r} (allowed: {', '.join(FILE_SECTIONS)})", code="shape")
+                self.problems.add(
+                    name, data.line_of(key), key, f"unknown section {key!r} (allowed: {', '.join(FILE_SECTIONS)})", code="shape"
+                )
         defaults = self._defaults(data, name)
         self._named(data, name, "subjects", Subject)
         self._named(data, name, "sources", Source)
@@ -123,8 +135,16 @@ class _Reader:
                 bucket.append(Entry(merged, origin, merged))
 
     def _shape_problems(self, err: ValidationError, entry: Entry, model: Any, branches: tuple[str, ...] = ()) -> None:
-        self.problems.pydantic(err, entry.raw, file=entry.origin.file, line=entry.origin.line, path=entry.origin.path,
-                               model=model, holder=entry.holder, branches=branches)
+        self.problems.pydantic(
+            err,
+            entry.raw,
+            file=entry.origin.file,
+            line=entry.origin.line,
+            path=entry.origin.path,
+            model=model,
+            holder=entry.holder,
+            branches=branches,
+        )
 
     def _defaults(self, data: Located, name: str) -> dict[str, Any]:
         raw = data.get("defaults")
@@ -143,15 +163,22 @@ class _Reader:
         if items is None:
             return
         if not isinstance(items, Located):
-            self.problems.add(name, data.line_of(section), section, f"must be a mapping of name -> definition, found {type(items).__name__}")
+            self.problems.add(
+                name, data.line_of(section), section, f"must be a mapping of name -> definition, found {type(items).__name__}"
+            )
             return
         noun = section[:-1]
         into: dict[str, Any] = getattr(self.shapes, section)
         for key, raw in items.items():
             origin = Origin(name, items.line_of(key), f"{section}.{key}")
             if f"{noun}:{key}" in self.shapes.origins:
-                self.problems.add(origin.file, origin.line, origin.path,
-                                  f"{noun} {key!r} is already defined at {self.shapes.origins[f'{noun}:{key}']}", code="duplicate")
+                self.problems.add(
+                    origin.file,
+                    origin.line,
+                    origin.path,
+                    f"{noun} {key!r} is already defined at {self.shapes.origins[f'{noun}:{key}']}",
+                    code="duplicate",
+                )
                 continue
             try:
                 into[key] = model.model_validate(raw)
@@ -168,8 +195,11 @@ class _Reader:
             if not isinstance(mapping, dict):
                 self.problems.add(name, line, f"dictionaries.{dim}", "must map values to ASCII codes")
                 continue
-            bad = [code for code in mapping.values()
-                   if not (isinstance(code, str) and code.isascii() and code.replace("_", "").isalnum() and code == code.lower())]
+            bad = [
+                code
+                for code in mapping.values()
+                if not (isinstance(code, str) and code.isascii() and code.replace("_", "").isalnum() and code == code.lower())
+            ]
             if bad:
                 self.problems.add(name, line, f"dictionaries.{dim}", f"codes must be lower-case ASCII (a-z, 0-9, _): {show(bad[:3])}")
                 continue
@@ -182,16 +212,28 @@ class _Reader:
         try:
             spec = tag_adapter().validate_python(entry.raw)
         except ValidationError as err:
-            kind = entry.raw.get("kind") if isinstance(entry.raw, dict) else None
+            kind = str(entry.raw.get("kind")) if isinstance(entry.raw, dict) else ""
             self._shape_problems(err, entry, kinds.get(kind), tuple(kinds))
             return
         tag = Tag(
-            name=spec.name, subject=spec.subject, kind=spec.kind,
-            layer=spec.layer or spec.default_layer, type=spec.type or spec.default_type(),
-            status=spec.status, display_name=spec.display_name, description=spec.description,
-            category=tuple(spec.category), owner=spec.owner, business_line=spec.business_line,
-            visibility=spec.visibility, frequency=spec.frequency, version=spec.version, origin=entry.origin, spec=spec,
-            domain=tuple(spec.domain) if spec.domain is not None else None, unit=spec.unit,
+            name=spec.name,
+            subject=spec.subject,
+            kind=spec.kind,
+            layer=spec.layer or spec.default_layer,
+            type=spec.type or spec.default_type(),
+            status=spec.status,
+            display_name=spec.display_name,
+            description=spec.description,
+            category=tuple(spec.category),
+            owner=spec.owner,
+            business_line=spec.business_line,
+            visibility=spec.visibility,
+            frequency=spec.frequency,
+            version=spec.version,
+            origin=entry.origin,
+            spec=spec,
+            domain=tuple(spec.domain) if spec.domain is not None else None,
+            unit=spec.unit,
             default=spec.default if spec.default is not None else spec.default_value(),
             source=spec.source_name(),
         )
@@ -202,8 +244,13 @@ class _Reader:
         existing = self.shapes.tags[tag.subject].get(tag.name)
         if existing is not None:
             where = f"family {existing.family!r} at {existing.origin}" if existing.family else str(existing.origin)
-            self.problems.add(origin.file, origin.line, f"{origin.path}.name",
-                              f"tag name {tag.name!r} is already used for subject {tag.subject!r} ({where})", code="duplicate")
+            self.problems.add(
+                origin.file,
+                origin.line,
+                f"{origin.path}.name",
+                f"tag name {tag.name!r} is already used for subject {tag.subject!r} ({where})",
+                code="duplicate",
+            )
             return False
         self.shapes.tags[tag.subject][tag.name] = tag
         return True
@@ -212,22 +259,31 @@ class _Reader:
         try:
             family = _FAMILY.validate_python(entry.raw)
         except ValidationError as err:
-            kind = entry.raw.get("kind") if isinstance(entry.raw, dict) else None
+            kind = str(entry.raw.get("kind")) if isinstance(entry.raw, dict) else ""
             self._shape_problems(err, entry, FAMILY_MODELS.get(kind), tuple(FAMILY_MODELS))
             return
         origin, holder = entry.origin, entry.holder
         assert holder is not None
         families = self.shapes.families
         if family.name in families:
-            self.problems.add(origin.file, origin.line, origin.path,
-                              f"family {family.name!r} is already defined at {families[family.name].origin}", code="duplicate")
+            self.problems.add(
+                origin.file,
+                origin.line,
+                origin.path,
+                f"family {family.name!r} is already defined at {families[family.name].origin}",
+                code="duplicate",
+            )
             return
         allowed = template_fields(family)
         for field_name in ("tag_name", "display_name", "description"):
             for placeholder in _placeholders(getattr(family, field_name)):
                 if placeholder.split(".")[0] not in allowed:
-                    self.problems.add(origin.file, holder.line_of(field_name), f"{origin.path}.{field_name}",
-                                      f"unknown placeholder {{{placeholder}}} (allowed: {', '.join('{' + a + '}' for a in sorted(allowed))})")
+                    self.problems.add(
+                        origin.file,
+                        holder.line_of(field_name),
+                        f"{origin.path}.{field_name}",
+                        f"unknown placeholder {{{placeholder}}} (allowed: {', '.join('{' + a + '}' for a in sorted(allowed))})",
+                    )
                     return
         values, problems = dimension_values(family, lock)
         for message in [] if self.ignore_lock else problems:
@@ -236,26 +292,46 @@ class _Reader:
         names = [g.name for g in generated]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})[:3]
-            self.problems.add(origin.file, holder.line_of("tag_name"), f"{origin.path}.tag_name",
-                              f"template {family.tag_name!r} gives the same name to several tags ({', '.join(dupes)}); include every dimension")
+            self.problems.add(
+                origin.file,
+                holder.line_of("tag_name"),
+                f"{origin.path}.tag_name",
+                f"template {family.tag_name!r} gives the same name to several tags ({', '.join(dupes)}); include every dimension",
+            )
             return
         families[family.name] = FamilyInfo(family, origin, values, names)
         layer = family.layer or ("base" if family.kind in ("stat", "recency") else "business")
         for index, gen in enumerate(generated):
-            metric = family.metrics[gen.cell.metric] if isinstance(family, StatFamily) else None
+            metric = family.metrics[gen.cell.metric] if isinstance(family, StatFamily) and gen.cell.metric else None
             tag = Tag(
-                name=gen.name, subject=family.subject, kind=family.kind, layer=layer,
-                type=family_type(family, metric), status=family.status, display_name=gen.display_name,
-                description=gen.description, category=tuple(family.category), owner=family.owner,
-                business_line=family.business_line, visibility=family.visibility, frequency=family.frequency,
-                version=family.version, origin=Origin(origin.file, origin.line, f"{origin.path}[{index}]"),
-                spec=family, unit=metric.unit if metric else None,
+                name=gen.name,
+                subject=family.subject,
+                kind=family.kind,
+                layer=layer,
+                type=family_type(family, metric),
+                status=family.status,
+                display_name=gen.display_name,
+                description=gen.description,
+                category=tuple(family.category),
+                owner=family.owner,
+                business_line=family.business_line,
+                visibility=family.visibility,
+                frequency=family.frequency,
+                version=family.version,
+                origin=Origin(origin.file, origin.line, f"{origin.path}[{index}]"),
+                spec=family,
+                unit=metric.unit if metric else None,
                 default=0 if metric and metric.agg in COUNT_AGGS else None,
-                source=getattr(family, "source", None), cell=gen.cell,
+                source=getattr(family, "source", None),
+                cell=gen.cell,
             )
             if not is_machine_name(tag.name):
-                self.problems.add(origin.file, holder.line_of("tag_name"), f"{origin.path}.tag_name",
-                                  f"generated name {tag.name!r} is not a valid machine name (snake_case ASCII, at most 64 characters)")
+                self.problems.add(
+                    origin.file,
+                    holder.line_of("tag_name"),
+                    f"{origin.path}.tag_name",
+                    f"generated name {tag.name!r} is not a valid machine name (snake_case ASCII, at most 64 characters)",
+                )
                 return
             self._add(tag, origin)
 
@@ -273,4 +349,4 @@ def family_type(family: FamilyBase, metric: Any) -> str:
     """Value type of a family's generated tags (a stat metric may declare its own)."""
     if isinstance(family, StatFamily):
         return value_type(metric.type) if metric.type else agg_type(metric.agg)
-    return "int" if family.kind == "recency" else "boolean"
+    return "int" if isinstance(family, RecencyFamily) else "boolean"

@@ -17,9 +17,16 @@ def resolve(shapes: Shapes, resolution: Resolution, *, columns_checked: bool, id
         tag.rendered = resolution.rendered.get(ref, {})
         tag.type = resolution.types.get(ref, tag.type)
     return Library(
-        root=shapes.root, subjects=shapes.subjects, sources=shapes.sources, tags=dict(shapes.tags),
-        families=shapes.families, dictionaries=shapes.dictionaries, origins=shapes.origins,
+        root=shapes.root,
+        subjects=shapes.subjects,
+        sources=shapes.sources,
+        tags=dict(shapes.tags),
+        families=shapes.families,
+        dictionaries=shapes.dictionaries,
+        origins=shapes.origins,
         source_hashes={name: stable_hash(source.model_dump(mode="json")) for name, source in shapes.sources.items()},
-        columns_checked=columns_checked, id_types=id_types,
-        source_where=resolution.source_where, population_where=resolution.population_where,
+        columns_checked=columns_checked,
+        id_types=id_types,
+        source_where=resolution.source_where,
+        population_where=resolution.population_where,
     )

@@ -40,4 +40,4 @@ def tag_kinds() -> dict[str, type[TagMeta]]:
 def tag_adapter() -> TypeAdapter[Any]:
     """Validates one tag mapping into its kind's model (discriminated by `kind`)."""
     models = tuple(tag_kinds().values())
-    return TypeAdapter(Annotated[Union[models], Field(discriminator="kind")])  # type: ignore[valid-type]
+    return TypeAdapter(Annotated[Union[models], Field(discriminator="kind")])  # type: ignore[valid-type, arg-type]

@@ -13,7 +13,7 @@ from taglake.tagdefs.model import TagMeta
 
 class BucketRange(Strict):
     label: str
-    below: float | None = None   # upper bound (exclusive); the last range may omit it
+    below: float | None = None  # upper bound (exclusive); the last range may omit it
 
 
 @tag_kind
@@ -21,10 +21,10 @@ class BucketTag(TagMeta):
     """Ranges or population percentiles of a numeric tag, as labels."""
 
     kind: Literal["bucket"]
-    input: str                              # a numeric tag of the same subject
+    input: str  # a numeric tag of the same subject
     ranges: list[BucketRange] | None = None
     percentiles: list[BucketRange] | None = None  # `below` in (0, 1]: share of the population
-    where: str | None = None                # percentiles over the subjects matching it (over tags)
+    where: str | None = None  # percentiles over the subjects matching it (over tags)
 
     position: ClassVar[int] = 50
 

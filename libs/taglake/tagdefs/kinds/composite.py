@@ -12,17 +12,17 @@ from taglake.tagdefs.model import Case, TagMeta
 
 
 class RfmThresholds(Strict):
-    recency: float      # days since: at most this is "recent"
-    frequency: float    # at least this is "frequent"
-    monetary: float     # at least this is "high value"
+    recency: float  # days since: at most this is "recent"
+    frequency: float  # at least this is "frequent"
+    monetary: float  # at least this is "high value"
 
 
 class Rfm(Strict):
-    recency: str        # a days-since tag
-    frequency: str      # an order-count tag
-    monetary: str       # a spend tag
+    recency: str  # a days-since tag
+    frequency: str  # an order-count tag
+    monetary: str  # a spend tag
     thresholds: RfmThresholds
-    labels: dict[str, str] | None = None   # cell code (e.g. "111") -> label; defaults to the 8 classic cells
+    labels: dict[str, str] | None = None  # cell code (e.g. "111") -> label; defaults to the 8 classic cells
 
 
 @tag_kind

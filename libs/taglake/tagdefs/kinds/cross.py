@@ -18,8 +18,8 @@ class CrossTag(TagMeta, WindowMixin):
     the related subjects reached through a source's rows (each related subject counted once)."""
 
     kind: Literal["cross"]
-    via: str                      # relation name of this tag's subject
-    value: str                    # expression over the related subject's tags
+    via: str  # relation name of this tag's subject
+    value: str  # expression over the related subject's tags
     aggregate: Literal["share", "count", "sum", "avg", "min", "max"] | None = None  # required for source relations
 
     position: ClassVar[int] = 80
@@ -35,8 +35,11 @@ class CrossTag(TagMeta, WindowMixin):
         relations = ctx.subjects[subject].relations
         relation = relations.get(self.via)
         if relation is None:
-            ctx.problem("via", f"subject {subject!r} has no relation {self.via!r}{did_you_mean(self.via, relations)} "
-                               f"(relations: {', '.join(sorted(relations)) or 'none'})")
+            ctx.problem(
+                "via",
+                f"subject {subject!r} has no relation {self.via!r}{did_you_mean(self.via, relations)} "
+                f"(relations: {', '.join(sorted(relations)) or 'none'})",
+            )
             return
         if relation.to not in ctx.subjects:
             return
@@ -57,8 +60,11 @@ class CrossTag(TagMeta, WindowMixin):
         ctx.exprs["value"] = parsed
         if relation.source is not None:
             if self.aggregate is None:
-                ctx.problem("aggregate", f"relation {self.via!r} links through source rows (many {relation.to} per {subject}); "
-                                         "say how to aggregate them (allowed: share, count, sum, avg, min, max)")
+                ctx.problem(
+                    "aggregate",
+                    f"relation {self.via!r} links through source rows (many {relation.to} per {subject}); "
+                    "say how to aggregate them (allowed: share, count, sum, avg, min, max)",
+                )
             elif self.aggregate in ("share", "count") and not X.is_boolean(parsed.tree, types):
                 ctx.problem("value", f"aggregate {self.aggregate!r} needs a condition over {relation.to} tags, got {self.value!r}", "type")
             if self.where and relation.source in ctx.sources:
@@ -67,7 +73,10 @@ class CrossTag(TagMeta, WindowMixin):
                 ctx.problem("window", f"source {relation.source!r} has no `time` column; windows need one")
             return
         if self.aggregate is not None:
-            ctx.problem("aggregate", f"relation {self.via!r} reaches one {relation.to} per {subject} (through tag {relation.tag!r}); drop `aggregate`")
+            ctx.problem(
+                "aggregate",
+                f"relation {self.via!r} reaches one {relation.to} per {subject} (through tag {relation.tag!r}); drop `aggregate`",
+            )
         if self.window != "all" or self.where:
             ctx.problem("window", f"relation {self.via!r} is a lookup through a tag; `window` and `where` do not apply")
         ctx.depend(TagRef(subject, relation.tag))

@@ -16,8 +16,8 @@ class PreferenceTag(TagMeta, WindowMixin):
 
     kind: Literal["preference"]
     source: str
-    dimension: str                       # expression giving the value (e.g. category_l1)
-    measure: str | None = None           # summed per value; omitted = number of rows
+    dimension: str  # expression giving the value (e.g. category_l1)
+    measure: str | None = None  # summed per value; omitted = number of rows
     method: Literal["top", "top_n", "share"] = "top"
     n: int = Field(3, ge=1, le=50)
 
