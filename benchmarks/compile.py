@@ -34,31 +34,19 @@ METRICS = {
 
 def make_library(target: int, into: Path) -> int:
     """Shipped library without its families + synthetic families totalling ~`target` tags."""
-    shutil.copytree(
-        ROOT / "tagdefs", into, ignore=shutil.ignore_patterns("families.yaml", "families.lock.yaml", "segments", "identity.yaml")
-    )
-    per_value = len(WINDOWS) * len(METRICS)  # 30 tags per dimension value
+    shutil.copytree(ROOT / "tagdefs", into, ignore=shutil.ignore_patterns("families.yaml", "families.lock.yaml", "segments", "identity.yaml"))
+    per_value = len(WINDOWS) * len(METRICS)          # 30 tags per dimension value
     families, made, i = [], 0, 0
     while made < target:
         values = min(500, max(1, (target - made) // per_value))
-        families.append(
-            {
-                "name": f"synthetic_{i}",
-                "subject": "member",
-                "kind": "stat",
-                "source": "order_lines",
-                "owner": "bench@example.cn",
-                "business_line": "基准",
-                "category": ["基准"],
-                "status": "online",
-                "by": {"dim": {"column": "category_l3", "values": [f"v{i}_{j:04d}" for j in range(values)]}},
-                "windows": WINDOWS,
-                "metrics": METRICS,
-                "tag_name": f"s{i}_{{dim}}_{{metric}}_{{window}}",
-                "display_name": "{window}{dim}{metric}",
-                "description": "{window}{dim}的{metric}（基准测试）",
-            }
-        )
+        families.append({
+            "name": f"synthetic_{i}", "subject": "member", "kind": "stat", "source": "order_lines",
+            "owner": "bench@example.cn", "business_line": "基准", "category": ["基准"], "status": "online",
+            "by": {"dim": {"column": "category_l3", "values": [f"v{i}_{j:04d}" for j in range(values)]}},
+            "windows": WINDOWS, "metrics": METRICS,
+            "tag_name": f"s{i}_{{dim}}_{{metric}}_{{window}}",
+            "display_name": "{window}{dim}{metric}", "description": "{window}{dim}的{metric}（基准测试）",
+        })
         made += values * per_value
         i += 1
     (into / "tags" / "member" / "synthetic.yaml").write_text(yaml.safe_dump({"families": families}, allow_unicode=True))

@@ -106,9 +106,7 @@ def scaled_library(target: int, into: Path) -> Path:
     graph = shipped.dag()
     foreign = {t.name for t in shipped.all_tags() if t.subject == "member"
                and any(ref.subject != "member" for ref in graph.upstream(t.ref) | {t.ref})}
-    shutil.copytree(
-        PROJECT_ROOT / "tagdefs", into, ignore=shutil.ignore_patterns("segments", "identity.yaml", "families.lock.yaml", "families.yaml")
-    )
+    shutil.copytree(PROJECT_ROOT / "tagdefs", into, ignore=shutil.ignore_patterns("segments", "identity.yaml", "families.lock.yaml", "families.yaml"))
     for path in (into / "tags" / "member").glob("*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if data.get("tags"):
@@ -126,7 +124,7 @@ def scaled_library(target: int, into: Path) -> Path:
     for family in candidates:
         if budget <= 0:
             break
-        family = yaml.safe_load(yaml.safe_dump(family, allow_unicode=True))  # deep copy
+        family = yaml.safe_load(yaml.safe_dump(family, allow_unicode=True))   # deep copy
         family.setdefault("owner", "bench@example.cn")
         family.setdefault("business_line", "基准")
         family["status"] = "online"
@@ -135,27 +133,25 @@ def scaled_library(target: int, into: Path) -> Path:
             if source is not None or isinstance(dim.get("values"), str):
                 dim["values"] = list(values[dim["column"] if source is None else (source.get("column") or dim["column"])])
         if family["kind"] == "rule":
-            continue  # rule families need their stat family; added below when it is complete
+            continue   # rule families need their stat family; added below when it is complete
         per_value = len(family.get("windows", [None])) * len(family.get("metrics", {None: None}))
         other = 1
         dims = list(family["by"].values())
         for dim in dims[:-1]:
             other *= len(dim["values"])
         full = per_value * other * len(dims[-1]["values"])
-        if full > budget:  # trim the last dimension to fit
+        if full > budget:   # trim the last dimension to fit
             keep = max(1, budget // (per_value * other))
             dims[-1]["values"] = dims[-1]["values"][:keep]
             full = per_value * other * keep
         chosen.append(family)
         budget -= full
     (into / "tags" / "member" / "families.yaml").write_text(
-        yaml.safe_dump({"defaults": {"subject": "member"}, "families": chosen}, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
+        yaml.safe_dump({"defaults": {"subject": "member"}, "families": chosen}, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return into
 
 
 # --- variants -------------------------------------------------------------------------------------
-
 
 def variant_settings(spark, settings, database: str):
     """A fresh database of its own, with views onto the shared sources and OneID tables."""
@@ -202,11 +198,8 @@ def naive_engine():
             tags = self.library.tags[state.plan.subject]
             groups = by_group({c.tag: state.placements[c.tag] for c in step.cells})
             NaiveRun.groups_total += len(groups)
-            groups = {
-                g: names
-                for i, (g, names) in enumerate(sorted(groups.items()))
-                if (NaiveRun.groups_total - len(groups) + i) % self.sample == 0
-            }
+            groups = {g: names for i, (g, names) in enumerate(sorted(groups.items()))
+                      if (NaiveRun.groups_total - len(groups) + i) % self.sample == 0}
             NaiveRun.groups_run += len(groups)
             view = run_step.temp_view(rows, "naive_rows")
             started = time.perf_counter()
@@ -235,30 +228,17 @@ def run_floor(spark, settings, source_db: str, reference_db: str) -> Row:
     reference = settings.with_overrides(database=reference_db)
     placements = registry.placements(spark, reference, "member")
     types = registry.column_types(spark, reference, "member")
-    fill = {
-        r.tag: (r.fill_rate or 0.0)
-        for r in spark.table(reference.table(registry.STATS_TABLE)).where(f"subject = 'member' AND snapshot_date = DATE'{DATE}'").collect()
-    }
+    fill = {r.tag: (r.fill_rate or 0.0) for r in spark.table(reference.table(registry.STATS_TABLE))
+            .where(f"subject = 'member' AND snapshot_date = DATE'{DATE}'").collect()}
     key = "oneid"
     keys = spark.sql(f"SELECT {q(key)} FROM {reference.table('tags_member__core_001')} WHERE {SNAPSHOT_COLUMN} = DATE'{DATE}'").cache()
     keys.count()
-    sources = [
-        "src_crm_members",
-        "src_wechat_users",
-        "src_app_devices",
-        "src_app_events",
-        "src_web_sessions",
-        "src_orders",
-        "src_order_lines",
-    ]
+    sources = ["src_crm_members", "src_wechat_users", "src_app_devices", "src_app_events", "src_web_sessions", "src_orders", "src_order_lines"]
     writer = GroupWriter(spark, settings, DATE)
     values = {
-        "bigint": "pmod(xxhash64({k}, {i}, 1), 100)",
-        "int": "CAST(pmod(xxhash64({k}, {i}, 1), 100) AS INT)",
-        "double": "pmod(xxhash64({k}, {i}, 1), 100000) / 100.0",
-        "string": "concat('v', pmod(xxhash64({k}, {i}, 1), 50))",
-        "boolean": "pmod(xxhash64({k}, {i}, 1), 2) = 0",
-        "date": "date_sub(DATE'2026-11-22', CAST(pmod(xxhash64({k}, {i}, 1), 700) AS INT))",
+        "bigint": "pmod(xxhash64({k}, {i}, 1), 100)", "int": "CAST(pmod(xxhash64({k}, {i}, 1), 100) AS INT)",
+        "double": "pmod(xxhash64({k}, {i}, 1), 100000) / 100.0", "string": "concat('v', pmod(xxhash64({k}, {i}, 1), 50))",
+        "boolean": "pmod(xxhash64({k}, {i}, 1), 2) = 0", "date": "date_sub(DATE'2026-11-22', CAST(pmod(xxhash64({k}, {i}, 1), 700) AS INT))",
         "timestamp": "CAST(date_sub(DATE'2026-11-22', CAST(pmod(xxhash64({k}, {i}, 1), 700) AS INT)) AS TIMESTAMP)",
         "array<string>": "array(concat('v', pmod(xxhash64({k}, {i}, 1), 50)))",
     }
@@ -292,13 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 30_000])
     parser.add_argument("--compare-at", type=int, default=10_000, help="size at which naive and floor run")
     parser.add_argument("--skip", nargs="*", default=[], choices=["naive", "floor"])
-    parser.add_argument(
-        "--naive-sample",
-        type=int,
-        default=1,
-        metavar="K",
-        help="naive: compute every K-th family column group and extrapolate (it is O(events x tags))",
-    )
+    parser.add_argument("--naive-sample", type=int, default=1, metavar="K",
+                        help="naive: compute every K-th family column group and extrapolate (it is O(events x tags))")
     parser.add_argument("--driver-memory", default="12g")
     args = parser.parse_args(argv)
 
@@ -332,11 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                     measured = nrow.seconds
                     nrow.seconds += engine.family_seconds * (engine.groups_total / engine.groups_run - 1)
                     nrow.variant += "*"
-                    notes.append(
-                        f"* naive computed {engine.groups_run} of {engine.groups_total} family column groups "
-                        f"({measured:.0f} s, of which {engine.family_seconds:.0f} s in those groups); "
-                        f"its wall time is extrapolated to all groups"
-                    )
+                    notes.append(f"* naive computed {engine.groups_run} of {engine.groups_total} family column groups "
+                                 f"({measured:.0f} s, of which {engine.family_seconds:.0f} s in those groups); "
+                                 f"its wall time is extrapolated to all groups")
                 rows.append(nrow)
             if size == args.compare_at and "floor" not in args.skip:
                 floor = variant_settings(spark, settings, f"bench_floor{size}")
@@ -347,10 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmember tags over {args.scale} demo data (snapshot {DATE}); 2 cores")
     print(f"{'variant':<14} {'tags':>7} {'wall s':>8} {'rows scanned':>13} {'rows':>10} {'cells/s':>12} {'peak MB':>8}")
     for r in rows:
-        print(
-            f"{r.variant:<14} {r.tags:>7,} {r.seconds:>8.0f} {r.rows_scanned:>13,} {r.rows:>10,} "
-            f"{r.cells_per_second:>12,.0f} {r.memory_mb:>8,.0f}"
-        )
+        print(f"{r.variant:<14} {r.tags:>7,} {r.seconds:>8.0f} {r.rows_scanned:>13,} {r.rows:>10,} {r.cells_per_second:>12,.0f} {r.memory_mb:>8,.0f}")
     for note in notes:
         print(note)
     by = {r.variant.rstrip("*"): r for r in rows}
@@ -364,10 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     ours = [r for r in rows if r.variant.startswith("taglake")]
     if len(ours) > 1:
         base = ours[0]
-        print(
-            "growth: "
-            + ", ".join(f"{r.tags:,} tags {r.seconds / base.seconds:.1f}x time for {r.tags / base.tags:.1f}x tags" for r in ours[1:])
-        )
+        print("growth: " + ", ".join(f"{r.tags:,} tags {r.seconds / base.seconds:.1f}x time for {r.tags / base.tags:.1f}x tags" for r in ours[1:]))
     return 0
 
 

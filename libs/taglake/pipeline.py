@@ -99,11 +99,7 @@ def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] 
                 rows = stage.load()(run) or {}
                 current.count(**rows)
         except Exception as exc:
-            reports.append(
-                StageReport(
-                    stage.name, "failed", time.perf_counter() - started, {}, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                )
-            )
+            reports.append(StageReport(stage.name, "failed", time.perf_counter() - started, {}, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
             _record(run, reports[-1:])
             raise
         reports.append(StageReport(stage.name, "ok", current.seconds, {k: int(v) for k, v in rows.items()}))
@@ -115,18 +111,17 @@ def _record(run: RunContext, reports: list[StageReport]) -> None:
     """Append stage outcomes to the run log, so operators can see history in SQL."""
     from pyspark.sql import types as T
 
-    schema = T.StructType(
-        [
-            T.StructField("run_id", T.StringType()),
-            T.StructField("snapshot_date", T.DateType()),
-            T.StructField("stage", T.StringType()),
-            T.StructField("status", T.StringType()),
-            T.StructField("seconds", T.DoubleType()),
-            T.StructField("rows", T.MapType(T.StringType(), T.LongType())),
-            T.StructField("message", T.StringType()),
-            T.StructField("finished_at", T.TimestampType()),
-        ]
-    )
+    schema = T.StructType([
+        T.StructField("run_id", T.StringType()),
+        T.StructField("snapshot_date", T.DateType()),
+        T.StructField("stage", T.StringType()),
+        T.StructField("status", T.StringType()),
+        T.StructField("seconds", T.DoubleType()),
+        T.StructField("rows", T.MapType(T.StringType(), T.LongType())),
+        T.StructField("message", T.StringType()),
+        T.StructField("finished_at", T.TimestampType()),
+    ])
     now = dt.datetime.now()
     data = [(run.run_id, run.date, r.stage, r.status, round(r.seconds, 3), r.rows, r.message, now) for r in reports]
-    (run.spark.createDataFrame(data, schema).write.format("delta").mode("append").saveAsTable(run.settings.table("runs")))
+    (run.spark.createDataFrame(data, schema).write.format("delta").mode("append")
+     .saveAsTable(run.settings.table("runs")))

@@ -41,9 +41,7 @@ class Oracle:
     def __init__(self, spark, db: str, mapping: pd.DataFrame):
         self.ids = {(t, v): o for t, v, o in mapping[["id_type", "id_value", "oneid"]].itertuples(index=False)}
         self.members = sorted(set(mapping["oneid"]))
-        self.tables = {
-            t: spark.table(f"{db}.src_{t}").toPandas() for t in ("crm_members", "app_events", "orders", "order_lines", "products", "stores")
-        }
+        self.tables = {t: spark.table(f"{db}.src_{t}").toPandas() for t in ("crm_members", "app_events", "orders", "order_lines", "products", "stores")}
 
     def resolve(self, row, candidates) -> str | None:
         for id_type, column in candidates:
@@ -117,20 +115,10 @@ def expected_members(o: Oracle, stores: pd.DataFrame) -> dict[str, dict]:
         e["value_level"] = "高" if spend is not None and spend >= 3000 else "中" if spend is not None and spend > 0 else "无"
         e["spend_tier"] = None if spend is None else "D" if spend < 500 else "C" if spend < 2000 else "B"
         r, f = e["days_since_last_order"], e["orders_30d"]
-        e["rfm_cell"] = (
-            None
-            if r is None or spend is None
-            else {
-                "111": "重要价值客户",
-                "101": "重要发展客户",
-                "011": "重要保持客户",
-                "001": "重要挽留客户",
-                "110": "一般价值客户",
-                "100": "一般发展客户",
-                "010": "一般保持客户",
-                "000": "一般挽留客户",
-            }["".join("1" if c else "0" for c in (r <= 60, f >= 1, spend >= 1000))]
-        )
+        e["rfm_cell"] = None if r is None or spend is None else {
+            "111": "重要价值客户", "101": "重要发展客户", "011": "重要保持客户", "001": "重要挽留客户",
+            "110": "一般价值客户", "100": "一般发展客户", "010": "一般保持客户", "000": "一般挽留客户",
+        }["".join("1" if c else "0" for c in (r <= 60, f >= 1, spend >= 1000))]
         e["lifecycle"] = "活跃" if r is not None and r <= 29 else "沉睡" if r is not None and r <= 179 else "流失"
         for cat in L1:
             code = L1_CODES[cat]
@@ -186,7 +174,6 @@ def expected_stores(o: Oracle, members: dict[str, dict]) -> dict[str, dict]:
 
 # --- the test -------------------------------------------------------------------------------------
 
-
 @pytest.fixture(scope="module")
 def computed(spark, tiny_demo, base_settings):
     from taglake.identity.job import run_oneid
@@ -222,7 +209,8 @@ def test_member_and_store_tags_match_pandas(spark, computed):
     members = expected_members(oracle, oracle.tables["stores"])
     got = {r["oneid"]: r.asDict() for r in read_tags(spark, settings, "member", "oneid", D).frame.collect()}
     assert set(got) == set(members)
-    mismatches = [(m, tag, got[m][tag], want) for m, tags in members.items() for tag, want in tags.items() if not same(got[m][tag], want)]
+    mismatches = [(m, tag, got[m][tag], want) for m, tags in members.items() for tag, want in tags.items()
+                  if not same(got[m][tag], want)]
     assert not mismatches, f"{len(mismatches)} mismatches, e.g. {mismatches[:5]}"
     # the data exercises what it should
     assert sum(1 for v in members.values() if v["orders_30d"]) > 20
@@ -231,7 +219,5 @@ def test_member_and_store_tags_match_pandas(spark, computed):
     stores = expected_stores(oracle, members)
     got_stores = {r["store_id"]: r.asDict() for r in read_tags(spark, settings, "store", "store_id", D).frame.collect()}
     assert set(got_stores) == set(stores)
-    bad = [
-        (s, tag, got_stores[s][tag], want) for s, tags in stores.items() for tag, want in tags.items() if not same(got_stores[s][tag], want)
-    ]
+    bad = [(s, tag, got_stores[s][tag], want) for s, tags in stores.items() for tag, want in tags.items() if not same(got_stores[s][tag], want)]
     assert not bad, bad[:5]

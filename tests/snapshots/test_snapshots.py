@@ -37,78 +37,25 @@ def world(spark, base_settings, tmp_path_factory):
     root = tmp_path_factory.mktemp("lib") / "tagdefs"
     shutil.copytree(FIXTURE, root)
     # A lean library keeps this module fast: the exact test covers every kind.
-    (root / "tags" / "customer.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "defaults": {"subject": "customer", "owner": "qa", "business_line": "测试", "category": ["测试"], "status": "online"},
-                "tags": [
-                    {
-                        "name": "gender",
-                        "display_name": "性别",
-                        "description": "d",
-                        "kind": "attribute",
-                        "source": "customers",
-                        "value": "gender",
-                    },
-                    {
-                        "name": "home_shop",
-                        "display_name": "归属店",
-                        "description": "d",
-                        "kind": "attribute",
-                        "source": "customers",
-                        "value": "home_shop",
-                    },
-                    {
-                        "name": "events_30d",
-                        "display_name": "近30天",
-                        "description": "d",
-                        "kind": "stat",
-                        "source": "events",
-                        "agg": "count",
-                        "window": 30,
-                    },
-                    {
-                        "name": "amount_all",
-                        "display_name": "累计",
-                        "description": "d",
-                        "kind": "stat",
-                        "source": "events",
-                        "agg": "sum",
-                        "value": "amount - refund",
-                    },
-                    {"name": "is_active", "display_name": "活跃", "description": "d", "kind": "rule", "expr": "events_30d > 0"},
-                ],
-                "families": [
-                    {
-                        "name": "cat",
-                        "kind": "stat",
-                        "source": "events",
-                        "by": {"category": {"column": "category", "values": ["A", "B"]}},
-                        "windows": ["all"],
-                        "metrics": {
-                            "events": {"agg": "count", "display": "次数"},
-                            "amount": {"agg": "sum", "value": "amount - refund", "display": "金额"},
-                        },
-                        "tag_name": "cat_{category}_{metric}_{window}",
-                        "display_name": "{category}{metric}",
-                        "description": "d",
-                    }
-                ],
-            },
-            allow_unicode=True,
-        )
-    )
-    (root / "tags" / "shop.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "defaults": {"subject": "shop", "owner": "qa", "business_line": "测试", "category": ["测试"], "status": "online"},
-                "tags": [
-                    {"name": "city", "display_name": "城市", "description": "d", "kind": "attribute", "source": "shops", "value": "city"}
-                ],
-            },
-            allow_unicode=True,
-        )
-    )
+    (root / "tags" / "customer.yaml").write_text(yaml.safe_dump({
+        "defaults": {"subject": "customer", "owner": "qa", "business_line": "测试", "category": ["测试"], "status": "online"},
+        "tags": [
+            {"name": "gender", "display_name": "性别", "description": "d", "kind": "attribute", "source": "customers", "value": "gender"},
+            {"name": "home_shop", "display_name": "归属店", "description": "d", "kind": "attribute", "source": "customers", "value": "home_shop"},
+            {"name": "events_30d", "display_name": "近30天", "description": "d", "kind": "stat", "source": "events", "agg": "count", "window": 30},
+            {"name": "amount_all", "display_name": "累计", "description": "d", "kind": "stat", "source": "events", "agg": "sum", "value": "amount - refund"},
+            {"name": "is_active", "display_name": "活跃", "description": "d", "kind": "rule", "expr": "events_30d > 0"},
+        ],
+        "families": [{
+            "name": "cat", "kind": "stat", "source": "events", "by": {"category": {"column": "category", "values": ["A", "B"]}},
+            "windows": ["all"], "metrics": {"events": {"agg": "count", "display": "次数"},
+                                          "amount": {"agg": "sum", "value": "amount - refund", "display": "金额"}},
+            "tag_name": "cat_{category}_{metric}_{window}", "display_name": "{category}{metric}", "description": "d"}],
+    }, allow_unicode=True))
+    (root / "tags" / "shop.yaml").write_text(yaml.safe_dump({
+        "defaults": {"subject": "shop", "owner": "qa", "business_line": "测试", "category": ["测试"], "status": "online"},
+        "tags": [{"name": "city", "display_name": "城市", "description": "d", "kind": "attribute", "source": "shops", "value": "city"}]},
+        allow_unicode=True))
     yield settings, root
     spark.sql("DROP DATABASE IF EXISTS snapshots_test CASCADE")
 
@@ -132,9 +79,9 @@ def test_rerun_is_idempotent_and_switches_views_atomically(spark, world):
     records = [r for r in registry.snapshots(spark, settings, "customer") if r.snapshot_date == D]
     assert len(records) == 1
     after = records[0].group_versions
-    assert all(after[g] > version_before[g] for g in after)  # new commits, same data
+    assert all(after[g] > version_before[g] for g in after)        # new commits, same data
     view_after = spark.sql(f"SHOW CREATE TABLE {settings.table('tags_customer')}").first()[0]
-    assert "VERSION AS OF" in view_after and view_after != view_before  # re-pinned at the end (base group)
+    assert "VERSION AS OF" in view_after and view_after != view_before   # re-pinned at the end (base group)
     via_view = spark.sql(f"SELECT count(*) FROM {settings.table('tags_customer')} WHERE snapshot_date = DATE'{D}'").first()[0]
     assert via_view == 4
 
@@ -146,7 +93,7 @@ def test_dates_coexist_and_read_by_date_and_by_version(spark, world):
     run(spark, settings, root, later)
     old = dict((r[0], r) for r in frame(spark, settings, D, ["events_30d"]))
     new = dict((r[0], r) for r in frame(spark, settings, later, ["events_30d"]))
-    assert old["c1"][1] == 2 and new["c1"][1] == 0  # the 30-day window moved on
+    assert old["c1"][1] == 2 and new["c1"][1] == 0          # the 30-day window moved on
     latest = spark.sql(f"SELECT DISTINCT snapshot_date FROM {settings.table('tags_customer_latest')}").collect()
     assert [r[0] for r in latest] == [later]
     dates = {r[0] for r in spark.sql(f"SELECT DISTINCT snapshot_date FROM {settings.table('tags_customer')}").collect()}
@@ -165,19 +112,18 @@ def test_changing_definitions_keeps_old_dates_readable(spark, world, tmp_path):
     shutil.copytree(root, changed)
     path = changed / "tags" / "customer.yaml"
     data = yaml.safe_load(path.read_text())
-    data["tags"] = [t for t in data["tags"] if t["name"] != "gender"]  # removed
+    data["tags"] = [t for t in data["tags"] if t["name"] != "gender"]                  # removed
     for t in data["tags"]:
         if t["name"] == "amount_all":
-            t["value"] = "amount"  # changed
-    data["tags"].append(
-        {"name": "events_7d", "display_name": "近7天", "description": "d", "kind": "stat", "source": "events", "agg": "count", "window": 7}
-    )  # added
+            t["value"] = "amount"                                                      # changed
+    data["tags"].append({"name": "events_7d", "display_name": "近7天", "description": "d", "kind": "stat",
+                         "source": "events", "agg": "count", "window": 7})            # added
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     later = D + dt.timedelta(days=1)
     run(spark, settings, changed, later)
     old = {r[0]: r for r in frame(spark, settings, D, ["gender", "amount_all", "events_7d"])}
     new = {r[0]: r for r in frame(spark, settings, later, ["gender", "amount_all", "events_7d"])}
-    assert old["c1"][1:] == ("M", 210.0, None)  # old date: its tags, nothing new
+    assert old["c1"][1:] == ("M", 210.0, None)         # old date: its tags, nothing new
     # removed -> null; changed to plain amount (e6, dated D+1, now counts: 100+50+70+10+500);
     # added: e1 (1 day back) and e6 (that day)
     assert new["c1"][1:] == (None, 730.0, 2)
@@ -188,10 +134,8 @@ def test_changing_definitions_keeps_old_dates_readable(spark, world, tmp_path):
 def test_tag_stats_are_recorded(spark, world):
     settings, root = world
     run(spark, settings, root, D)
-    stats = {
-        r.tag: r
-        for r in spark.table(settings.table(registry.STATS_TABLE)).where(f"subject = 'customer' AND snapshot_date = DATE'{D}'").collect()
-    }
+    stats = {r.tag: r for r in spark.table(settings.table(registry.STATS_TABLE))
+             .where(f"subject = 'customer' AND snapshot_date = DATE'{D}'").collect()}
     assert stats["gender"].fill_rate == 1.0 and stats["gender"].distinct_approx == 2
     assert stats["amount_all"].fill_rate == 0.5 and stats["amount_all"].rows == 4
 
@@ -201,7 +145,7 @@ def test_family_groups_store_only_subjects_with_data_and_readers_fill_defaults(s
     run(spark, settings, root, D)
     group = registry.placements(spark, settings, "customer")["cat_a_events_all"].group
     stored = spark.sql(f"SELECT customer_id FROM {settings.table(f'tags_customer__{group}')} WHERE snapshot_date = DATE'{D}'")
-    assert sorted(r[0] for r in stored.collect()) == ["c1", "c2"]  # c3: no events, c4: only after D, c9: no customer
+    assert sorted(r[0] for r in stored.collect()) == ["c1", "c2"]      # c3: no events, c4: only after D, c9: no customer
     # By hand from EVENTS: c1 has A events e1, e3, e4 (e5 is void) worth 80 + 70 + 10 and B event e2;
     # c2 has B events e7, e8; counts read 0 for subjects without a row, sums NULL.
     tags = ["cat_a_events_all", "cat_a_amount_all", "cat_b_events_all"]
@@ -209,12 +153,10 @@ def test_family_groups_store_only_subjects_with_data_and_readers_fill_defaults(s
     assert {r[0]: r[1:] for r in frame(spark, settings, D, tags)} == expected
     view = spark.sql(f"SELECT customer_id, {', '.join(tags)} FROM {settings.table('tags_customer')} WHERE snapshot_date = DATE'{D}'")
     assert {r[0]: tuple(r[1:]) for r in view.collect()} == expected
-    stats = {
-        r.tag: r
-        for r in spark.table(settings.table(registry.STATS_TABLE)).where(f"subject = 'customer' AND snapshot_date = DATE'{D}'").collect()
-    }
+    stats = {r.tag: r for r in spark.table(settings.table(registry.STATS_TABLE))
+             .where(f"subject = 'customer' AND snapshot_date = DATE'{D}'").collect()}
     assert (stats["cat_a_events_all"].rows, stats["cat_a_events_all"].fill_rate, stats["cat_a_events_all"].distinct_approx) == (4, 1.0, 2)
-    assert stats["cat_b_events_all"].distinct_approx == 3  # 1, 2 stored; 0 only in the absent rows
+    assert stats["cat_b_events_all"].distinct_approx == 3           # 1, 2 stored; 0 only in the absent rows
     assert stats["cat_a_amount_all"].fill_rate == 0.25
 
 

@@ -65,16 +65,11 @@ def thresholds(spark, frame: DataFrame, step: DerivedStep) -> dict[str, str]:
     exprs = []
     for t in step.thresholds:
         where = f" AND ({t.where_sql})" if t.where_sql else ""
-        exprs.append(
-            f"percentile(CASE WHEN {q(t.input)} IS NOT NULL{where} THEN CAST({q(t.input)} AS DOUBLE) END, {t.fraction!r}) "
-            f"AS {q(t.placeholder)}"
-        )
+        exprs.append(f"percentile(CASE WHEN {q(t.input)} IS NOT NULL{where} THEN CAST({q(t.input)} AS DOUBLE) END, {t.fraction!r}) AS {q(t.placeholder)}")
     row = spark.sql(f"SELECT {', '.join(exprs)} FROM {view}").first()
     # A population with no values gives no thresholds: every bucket then compares with NULL (null label).
-    return {
-        t.placeholder: (repr(float(row[t.placeholder])) if row[t.placeholder] is not None else "CAST(NULL AS DOUBLE)")
-        for t in step.thresholds
-    }
+    return {t.placeholder: (repr(float(row[t.placeholder])) if row[t.placeholder] is not None else "CAST(NULL AS DOUBLE)")
+            for t in step.thresholds}
 
 
 def derived(spark, frame: DataFrame, step: DerivedStep, keep: list[str]) -> DataFrame:

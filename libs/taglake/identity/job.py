@@ -181,41 +181,27 @@ def _statistics(date, run_id, rebuild, previous_date, summary, capped_nodes, ove
     distribution = {r["bucket"]: int(r["n"]) for r in buckets}
     largest = [(r["oneid"], r["size"]) for r in sizes.orderBy(F.col("size").desc(), "oneid").limit(TOP_COMPONENTS).collect()]
     both = current_rows.where(F.col("prev_oneid").isNotNull()).join(assigned, "root")
-    same = F.sum(F.when(F.col("oneid") == F.col("prev_oneid"), 1).otherwise(0))
-    kept = both.agg(F.count(F.lit(1)).alias("n"), same.alias("same")).first()
+    kept = both.agg(F.count(F.lit(1)).alias("n"), F.sum(F.when(F.col("oneid") == F.col("prev_oneid"), 1).otherwise(0)).alias("same")).first()
     stats = {
-        "snapshot_date": date,
-        "run_id": run_id,
-        "mode": "rebuild" if rebuild else "nightly",
+        "snapshot_date": date, "run_id": run_id, "mode": "rebuild" if rebuild else "nightly",
         "previous_snapshot": previous_date,
-        "identifiers_in": summary["identifiers_in"],
-        "identifiers_carried_only": summary["carried_only"],
-        "identifiers_out": sum(int(r["ids"]) for r in buckets),
-        "dropped_invalid": summary["invalid"],
-        "dropped_blocked": summary["blocked"],
-        "links": summary["links"],
-        "capped_nodes": capped_nodes,
-        "oversize_components": oversize_count,
-        "components": sum(distribution.values()),
+        "identifiers_in": summary["identifiers_in"], "identifiers_carried_only": summary["carried_only"],
+        "identifiers_out": sum(int(r["ids"]) for r in buckets), "dropped_invalid": summary["invalid"],
+        "dropped_blocked": summary["blocked"], "links": summary["links"], "capped_nodes": capped_nodes,
+        "oversize_components": oversize_count, "components": sum(distribution.values()),
         "largest_component": largest[0][1] if largest else 0,
-        "size_distribution": distribution,
-        "largest": [{"oneid": o, "identifiers": s} for o, s in largest],
-        "cc_rounds": cc.rounds,
-        "cc_driver_links": cc.driver_links,
-        "cc_links_per_round": [r["links_left"] for r in cc.per_round],
-        "cc_seconds": round(cc.seconds, 2),
+        "size_distribution": distribution, "largest": [{"oneid": o, "identifiers": s} for o, s in largest],
+        "cc_rounds": cc.rounds, "cc_driver_links": cc.driver_links,
+        "cc_links_per_round": [r["links_left"] for r in cc.per_round], "cc_seconds": round(cc.seconds, 2),
         "unchanged_share": (kept["same"] / kept["n"]) if kept["n"] else None,
-        "new_oneids": change_counts.get("new", 0),
-        "merged_oneids": change_counts.get("merged", 0),
-        "split_oneids": change_counts.get("split", 0),
-        "retired_oneids": change_counts.get("retired", 0),
+        "new_oneids": change_counts.get("new", 0), "merged_oneids": change_counts.get("merged", 0),
+        "split_oneids": change_counts.get("split", 0), "retired_oneids": change_counts.get("retired", 0),
     }
     if stats["identifiers_in"] != stats["identifiers_out"] + stats["dropped_invalid"] + stats["dropped_blocked"]:
         raise DataError(
             f"OneID accounting does not add up for {date}: {stats['identifiers_in']:,} identifiers in, "
             f"{stats['identifiers_out']:,} mapped + {stats['dropped_invalid']:,} invalid + "
-            f"{stats['dropped_blocked']:,} blocked; nothing was written"
-        )
+            f"{stats['dropped_blocked']:,} blocked; nothing was written")
     stats["seconds"] = round(time.perf_counter() - started, 2)
     return stats
 
@@ -223,102 +209,49 @@ def _statistics(date, run_id, rebuild, previous_date, summary, capped_nodes, ove
 def _audit(identifiers, capped, oversize_members, links, nodes, mapping, config) -> DataFrame:
     """One row per dropped value, capped identifier and oversize component, with the reason."""
     keyed = mapping.select("id_type", "id_value", "oneid")
-    dropped = identifiers.where(F.col("status").isin(INVALID, BLOCKED) & (F.col("id_type") != CARRIED_TYPE)).select(
-        F.col("status").alias("category"),
-        "id_type",
-        "id_value",
-        "reason",
-        F.col("rows").alias("occurrences"),
-        "sources",
-        F.lit(None).cast("string").alias("oneid"),
-        F.lit(None).cast("string").alias("detail"),
-    )
-    capped_rows = (
-        capped.join(nodes.select("id", "id_value", "sources"), "id")
-        .join(keyed, ["id_type", "id_value"], "left")
-        .select(
-            F.lit("capped").alias("category"),
-            "id_type",
-            "id_value",
-            F.format_string(
-                "linked to %d distinct %s (cap %d): all its links dropped, kept as its own OneID",
-                F.col("degree"),
-                F.col("neighbour_type"),
-                F.col("cap"),
-            ).alias("reason"),
-            F.col("degree").alias("occurrences"),
-            "sources",
-            "oneid",
-            F.concat_ws("→", "id_type", "neighbour_type").alias("detail"),
-        )
-    )
+    dropped = (identifiers.where(F.col("status").isin(INVALID, BLOCKED) & (F.col("id_type") != CARRIED_TYPE))
+               .select(F.col("status").alias("category"), "id_type", "id_value", "reason",
+                       F.col("rows").alias("occurrences"), "sources", F.lit(None).cast("string").alias("oneid"),
+                       F.lit(None).cast("string").alias("detail")))
+    capped_rows = (capped.join(nodes.select("id", "id_value", "sources"), "id")
+                   .join(keyed, ["id_type", "id_value"], "left")
+                   .select(F.lit("capped").alias("category"), "id_type", "id_value",
+                           F.format_string("linked to %d distinct %s (cap %d): all its links dropped, kept as its own OneID",
+                                           F.col("degree"), F.col("neighbour_type"), F.col("cap")).alias("reason"),
+                           F.col("degree").alias("occurrences"), "sources", "oneid",
+                           F.concat_ws("→", "id_type", "neighbour_type").alias("detail")))
     policy = config.guards.on_oversize
     total_degree = guards.degrees(links).groupBy("id").agg(F.sum("degree").alias("degree"))
     # The hubs of each oversize component tell which identifier needs a cap or blocklist entry.
-    members = oversize_members.join(nodes.select("id", "id_type", "id_value"), "id").join(total_degree, "id")
-    hubs = (
-        members.groupBy("member_of", "size")
-        .agg(
-            F.slice(
-                F.sort_array(F.collect_list(F.struct(F.col("degree"), F.concat_ws(":", "id_type", "id_value").alias("key"))), False), 1, 5
-            ).alias("top")
-        )
-        .select(
-            "member_of",
-            "size",
-            F.concat_ws(", ", F.transform("top", lambda t: F.format_string("%s (%d links)", t["key"], t["degree"]))).alias("hubs"),
-        )
-    )
-    oversize_rows = (
-        hubs.join(nodes.select(F.col("id").alias("member_of"), "id_type", "id_value", "sources"), "member_of")
-        .join(keyed, ["id_type", "id_value"], "left")
-        .select(
-            F.lit("oversize").alias("category"),
-            "id_type",
-            "id_value",
-            F.format_string(
-                f"component of %d identifiers exceeds max_component_size {config.guards.max_component_size} (policy {policy})",
-                F.col("size"),
-            ).alias("reason"),
-            F.col("size").alias("occurrences"),
-            "sources",
-            "oneid",
-            F.concat(F.lit("largest hubs: "), F.col("hubs")).alias("detail"),
-        )
-    )
+    members = (oversize_members.join(nodes.select("id", "id_type", "id_value"), "id")
+               .join(total_degree, "id"))
+    hubs = (members.groupBy("member_of", "size")
+            .agg(F.slice(F.sort_array(F.collect_list(F.struct(F.col("degree"), F.concat_ws(":", "id_type", "id_value").alias("key"))), False), 1, 5).alias("top"))
+            .select("member_of", "size", F.concat_ws(", ", F.transform("top", lambda t: F.format_string("%s (%d links)", t["key"], t["degree"]))).alias("hubs")))
+    oversize_rows = (hubs.join(nodes.select(F.col("id").alias("member_of"), "id_type", "id_value", "sources"), "member_of")
+                     .join(keyed, ["id_type", "id_value"], "left")
+                     .select(F.lit("oversize").alias("category"), "id_type", "id_value",
+                             F.format_string(f"component of %d identifiers exceeds max_component_size "
+                                             f"{config.guards.max_component_size} (policy {policy})", F.col("size")).alias("reason"),
+                             F.col("size").alias("occurrences"), "sources", "oneid",
+                             F.concat(F.lit("largest hubs: "), F.col("hubs")).alias("detail")))
     return dropped.unionByName(capped_rows).unionByName(oversize_rows)
 
 
-def _write_all(
-    spark: SparkSession,
-    settings: Settings,
-    date: dt.date,
-    run_id: str,
-    mapping: DataFrame,
-    changes: DataFrame,
-    audit: DataFrame,
-    stats: dict[str, Any],
-    completed: list[dt.date],
-) -> None:
+def _write_all(spark: SparkSession, settings: Settings, date: dt.date, run_id: str, mapping: DataFrame,
+               changes: DataFrame, audit: DataFrame, stats: dict[str, Any], completed: list[dt.date]) -> None:
     stamp = [F.lit(date).cast("date").alias("snapshot_date"), F.lit(run_id).alias("run_id")]
     with step("oneid: write tables", log):
-        _replace(
-            spark,
-            settings.table(MAPPING),
-            mapping.select("id_type", "id_value", "oneid", "first_seen", "last_seen", "snapshot_date"),
-            date,
-            partitioned=True,
-        )
+        _replace(spark, settings.table(MAPPING), mapping.select(
+            "id_type", "id_value", "oneid", "first_seen", "last_seen", "snapshot_date"), date, partitioned=True)
         _replace(spark, settings.table(CHANGES), changes.select(*stamp, "*"), date)
         _replace(spark, settings.table(AUDIT), audit.select(*stamp, "*"), date)
         # Written last: a date is visible to readers (mapping_as_of) only once this row exists.
         _replace(spark, settings.table(RUNS), _stats_frame(spark, stats), date)
-        spark.sql(
-            f"CREATE OR REPLACE VIEW {settings.table(LATEST_VIEW)} AS "
-            f"SELECT id_type, id_value, oneid, first_seen, last_seen, snapshot_date "
-            f"FROM {settings.table(MAPPING)} WHERE snapshot_date = "
-            f"(SELECT max(snapshot_date) FROM {settings.table(RUNS)})"
-        )
+        spark.sql(f"CREATE OR REPLACE VIEW {settings.table(LATEST_VIEW)} AS "
+                  f"SELECT id_type, id_value, oneid, first_seen, last_seen, snapshot_date "
+                  f"FROM {settings.table(MAPPING)} WHERE snapshot_date = "
+                  f"(SELECT max(snapshot_date) FROM {settings.table(RUNS)})")
         _apply_retention(spark, settings, completed)
 
 

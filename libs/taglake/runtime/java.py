@@ -43,11 +43,7 @@ def check_java() -> int:
     """Return the Java major version, or raise EnvironmentProblem with one readable sentence."""
     java = find_java()
     if java is None:
-        where = (
-            f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java"
-            if os.environ.get("JAVA_HOME")
-            else "no `java` on PATH and JAVA_HOME is not set"
-        )
+        where = f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java" if os.environ.get("JAVA_HOME") else "no `java` on PATH and JAVA_HOME is not set"
         raise EnvironmentProblem(f"Spark needs Java {MIN_JAVA} or newer, but {where}; {INSTALL_HINT}.")
     major = java_major_version(java)
     if major is None:

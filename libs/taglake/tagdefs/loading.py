@@ -31,6 +31,7 @@ from taglake.tagdefs.model import (
     Source,
     StatFamily,
     Subject,
+    TagMeta,
     agg_type,
     value_type,
 )
@@ -216,27 +217,11 @@ class _Reader:
             self._shape_problems(err, entry, kinds.get(kind), tuple(kinds))
             return
         tag = Tag(
-            name=spec.name,
-            subject=spec.subject,
-            kind=spec.kind,
-            layer=spec.layer or spec.default_layer,
-            type=spec.type or spec.default_type(),
-            status=spec.status,
-            display_name=spec.display_name,
-            description=spec.description,
-            category=tuple(spec.category),
-            owner=spec.owner,
-            business_line=spec.business_line,
-            visibility=spec.visibility,
-            frequency=spec.frequency,
-            version=spec.version,
-            origin=entry.origin,
-            spec=spec,
-            domain=tuple(spec.domain) if spec.domain is not None else None,
-            unit=spec.unit,
-            default=spec.default if spec.default is not None else spec.default_value(),
-            source=spec.source_name(),
-        )
+            **_metadata(spec), name=spec.name, kind=spec.kind, layer=spec.layer or spec.default_layer,
+            type=spec.type or spec.default_type(), display_name=spec.display_name, description=spec.description,
+            origin=entry.origin, domain=tuple(spec.domain) if spec.domain is not None else None, unit=spec.unit,
+            default=spec.default if spec.default is not None else spec.default_value(), source=spec.source_name(),
+        )  # fmt: skip
         if self._add(tag, entry.origin) and entry.holder is not None:
             self.shapes.holders[id(tag)] = entry.holder
 
@@ -304,27 +289,11 @@ class _Reader:
         for index, gen in enumerate(generated):
             metric = family.metrics[gen.cell.metric] if isinstance(family, StatFamily) and gen.cell.metric else None
             tag = Tag(
-                name=gen.name,
-                subject=family.subject,
-                kind=family.kind,
-                layer=layer,
-                type=family_type(family, metric),
-                status=family.status,
-                display_name=gen.display_name,
-                description=gen.description,
-                category=tuple(family.category),
-                owner=family.owner,
-                business_line=family.business_line,
-                visibility=family.visibility,
-                frequency=family.frequency,
-                version=family.version,
-                origin=Origin(origin.file, origin.line, f"{origin.path}[{index}]"),
-                spec=family,
-                unit=metric.unit if metric else None,
-                default=0 if metric and metric.agg in COUNT_AGGS else None,
-                source=getattr(family, "source", None),
-                cell=gen.cell,
-            )
+                **_metadata(family), name=gen.name, kind=family.kind, layer=layer, type=family_type(family, metric),
+                display_name=gen.display_name, description=gen.description, cell=gen.cell,
+                origin=Origin(origin.file, origin.line, f"{origin.path}[{index}]"), unit=metric.unit if metric else None,
+                default=0 if metric and metric.agg in COUNT_AGGS else None, source=getattr(family, "source", None),
+            )  # fmt: skip
             if not is_machine_name(tag.name):
                 self.problems.add(
                     origin.file,
@@ -339,6 +308,15 @@ class _Reader:
 def read_shapes(root: Path, problems: ProblemLog, ignore_lock: bool = False) -> Shapes:
     """Every file under `root` (but identity.yaml, the lock file and segments/) into shapes."""
     return _Reader(root, problems, ignore_lock).read()
+
+
+def _metadata(spec: TagMeta | FamilyBase) -> dict[str, Any]:
+    """What a tag carries over from its definition (a hand-written tag's or its family's)."""
+    return {
+        "subject": spec.subject, "status": spec.status, "category": tuple(spec.category), "owner": spec.owner,
+        "business_line": spec.business_line, "visibility": spec.visibility, "frequency": spec.frequency,
+        "version": spec.version, "spec": spec,
+    }  # fmt: skip
 
 
 def _placeholders(template: str) -> list[str]:

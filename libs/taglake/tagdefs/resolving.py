@@ -16,14 +16,10 @@ def resolve(shapes: Shapes, resolution: Resolution, *, columns_checked: bool, id
         tag.deps = resolution.deps.get(ref, ())
         tag.rendered = resolution.rendered.get(ref, {})
         tag.type = resolution.types.get(ref, tag.type)
+    same = ("root", "subjects", "sources", "families", "dictionaries", "origins")
     return Library(
-        root=shapes.root,
-        subjects=shapes.subjects,
-        sources=shapes.sources,
+        **{name: getattr(shapes, name) for name in same},
         tags=dict(shapes.tags),
-        families=shapes.families,
-        dictionaries=shapes.dictionaries,
-        origins=shapes.origins,
         source_hashes={name: stable_hash(source.model_dump(mode="json")) for name, source in shapes.sources.items()},
         columns_checked=columns_checked,
         id_types=id_types,

@@ -17,9 +17,7 @@ class SparkSchemas:
     def columns(self, table: str) -> dict[str, str] | None:
         if table not in self._cache:
             try:
-                schema = (
-                    self.spark.table(table).schema if not table.startswith("delta.") else self.spark.sql(f"SELECT * FROM {table}").schema
-                )
+                schema = self.spark.table(table).schema if not table.startswith("delta.") else self.spark.sql(f"SELECT * FROM {table}").schema
                 self._cache[table] = {f.name: f.dataType.simpleString() for f in schema.fields}
             except Exception as exc:  # AnalysisException: the table is not in the catalog
                 log.debug("no schema for %s: %s", table, str(exc).splitlines()[0])
