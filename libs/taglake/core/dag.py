@@ -17,7 +17,7 @@ class CycleError(ValueError):
 
 class DAG(Generic[N]):
     def __init__(self) -> None:
-        self._up: dict[N, set[N]] = {}  # node -> what it depends on
+        self._up: dict[N, set[N]] = {}       # node -> what it depends on
         self._down: dict[N, set[N]] = defaultdict(set)
 
     def add(self, node: N, depends_on: Iterable[N] = ()) -> None:
@@ -74,7 +74,7 @@ class DAG(Generic[N]):
                 if pending:
                     nxt = pending.pop(0)
                     if colour[nxt] == GREY:
-                        return path[path.index(nxt) :] + [nxt]
+                        return path[path.index(nxt):] + [nxt]
                     if colour[nxt] == WHITE:
                         colour[nxt] = GREY
                         path.append(nxt)

@@ -22,178 +22,36 @@ SNAPSHOT_DATE_COLUMN = "__snapshot_date"
 # Non-deterministic, session-dependent or side-effecting: a tag must be a pure function of its
 # inputs and the snapshot date, or re-running a date would not reproduce it.
 FORBIDDEN_CLASSES: tuple[type[exp.Expression], ...] = tuple(
-    getattr(exp, name)
-    for name in (
-        "Rand",
-        "Randn",
-        "Uuid",
-        "CurrentDate",
-        "CurrentTimestamp",
-        "CurrentTime",
-        "CurrentDatetime",
-        "CurrentUser",
-        "CurrentSchema",
-        "CurrentCatalog",
-        "Shuffle",
-        "Sample",
-    )
-    if hasattr(exp, name)
+    getattr(exp, name) for name in (
+        "Rand", "Randn", "Uuid", "CurrentDate", "CurrentTimestamp", "CurrentTime", "CurrentDatetime",
+        "CurrentUser", "CurrentSchema", "CurrentCatalog", "Shuffle", "Sample",
+    ) if hasattr(exp, name)
 )
 FORBIDDEN_NAMES = {
-    "rand",
-    "randn",
-    "random",
-    "uuid",
-    "shuffle",
-    "now",
-    "current_date",
-    "current_timestamp",
-    "localtimestamp",
-    "current_user",
-    "user",
-    "session_user",
-    "current_database",
-    "current_schema",
-    "current_catalog",
-    "monotonically_increasing_id",
-    "spark_partition_id",
-    "input_file_name",
-    "input_file_block_start",
-    "input_file_block_length",
-    "reflect",
-    "java_method",
-    "try_reflect",
-    "assert_true",
-    "raise_error",
-    "version",
-    "unix_timestamp",
-    "curdate",
-    "current_timezone",
+    "rand", "randn", "random", "uuid", "shuffle", "now", "current_date", "current_timestamp",
+    "localtimestamp", "current_user", "user", "session_user", "current_database", "current_schema",
+    "current_catalog", "monotonically_increasing_id", "spark_partition_id", "input_file_name",
+    "input_file_block_start", "input_file_block_length", "reflect", "java_method", "try_reflect",
+    "assert_true", "raise_error", "version", "unix_timestamp", "curdate", "current_timezone",
 }
 # Spark built-ins that sqlglot does not model (they parse as `Anonymous`) and are safe to use.
 SAFE_ANONYMOUS = {
-    "nvl2",
-    "nullif",
-    "ifnull",
-    "isnan",
-    "nanvl",
-    "greatest",
-    "least",
-    "bround",
-    "signum",
-    "pmod",
-    "positive",
-    "negative",
-    "char_length",
-    "character_length",
-    "octet_length",
-    "bit_length",
-    "instr",
-    "locate",
-    "lpad",
-    "rpad",
-    "ltrim",
-    "rtrim",
-    "btrim",
-    "translate",
-    "overlay",
-    "soundex",
-    "substring_index",
-    "split_part",
-    "startswith",
-    "endswith",
-    "contains",
-    "left",
-    "right",
-    "format_number",
-    "format_string",
-    "printf",
-    "initcap",
-    "repeat",
-    "reverse",
-    "space",
-    "regexp_extract",
-    "regexp_extract_all",
-    "regexp_replace",
-    "regexp_count",
-    "regexp_substr",
-    "dayofweek",
-    "dayofmonth",
-    "dayofyear",
-    "weekofyear",
-    "weekday",
-    "hour",
-    "minute",
-    "second",
-    "quarter",
-    "last_day",
-    "next_day",
-    "add_months",
-    "months_between",
-    "date_add",
-    "date_sub",
-    "make_date",
-    "to_date",
-    "to_timestamp",
-    "date_format",
-    "date_trunc",
-    "trunc",
-    "extract",
-    "array_distinct",
-    "array_except",
-    "array_intersect",
-    "array_union",
-    "array_position",
-    "array_remove",
-    "arrays_overlap",
-    "array_min",
-    "array_max",
-    "array_join",
-    "element_at",
-    "cardinality",
-    "slice",
-    "sequence",
-    "flatten",
-    "map_keys",
-    "map_values",
-    "try_divide",
-    "try_add",
-    "try_subtract",
-    "try_multiply",
-    "typeof",
-    "e",
-    "pi",
-    "log2",
-    "log10",
-    "log1p",
-    "expm1",
-    "cbrt",
-    "hypot",
-    "degrees",
-    "radians",
-    "width_bucket",
-    "between",
-    "ascii",
-    "chr",
-    "base64",
-    "unbase64",
-    "md5",
-    "sha1",
-    "sha2",
-    "crc32",
-    "hash",
-    "xxhash64",
-    "string",
-    "double",
-    "int",
-    "bigint",
-    "boolean",
-    "date",
-    "timestamp",
-    "decimal",
-    "float",
-    "smallint",
-    "tinyint",
+    "nvl2", "nullif", "ifnull", "isnan", "nanvl", "greatest", "least", "bround", "signum", "pmod",
+    "positive", "negative", "char_length", "character_length", "octet_length", "bit_length",
+    "instr", "locate", "lpad", "rpad", "ltrim", "rtrim", "btrim", "translate", "overlay", "soundex",
+    "substring_index", "split_part", "startswith", "endswith", "contains", "left", "right",
+    "format_number", "format_string", "printf", "initcap", "repeat", "reverse", "space",
+    "regexp_extract", "regexp_extract_all", "regexp_replace", "regexp_count", "regexp_substr",
+    "dayofweek", "dayofmonth", "dayofyear", "weekofyear", "weekday", "hour", "minute", "second",
+    "quarter", "last_day", "next_day", "add_months", "months_between", "date_add", "date_sub",
+    "make_date", "to_date", "to_timestamp", "date_format", "date_trunc", "trunc", "extract",
+    "array_distinct", "array_except", "array_intersect", "array_union", "array_position",
+    "array_remove", "arrays_overlap", "array_min", "array_max", "array_join", "element_at",
+    "cardinality", "slice", "sequence", "flatten", "map_keys", "map_values", "try_divide",
+    "try_add", "try_subtract", "try_multiply", "typeof", "e", "pi", "log2", "log10", "log1p",
+    "expm1", "cbrt", "hypot", "degrees", "radians", "width_bucket", "between", "ascii", "chr",
+    "base64", "unbase64", "md5", "sha1", "sha2", "crc32", "hash", "xxhash64", "string", "double",
+    "int", "bigint", "boolean", "date", "timestamp", "decimal", "float", "smallint", "tinyint",
 }
 
 
@@ -224,7 +82,7 @@ def parse(text: str) -> exp.Expression:
     if len(statements) != 1:
         raise ExpressionProblem(f"{text!r} must be a single expression, found {len(statements)} statements")
     tree = statements[0]
-    statement = type(tree).__module__.rsplit(".", 1)[-1] in ("ddl", "dml")  # DROP, INSERT, USE, SET, ...
+    statement = type(tree).__module__.rsplit(".", 1)[-1] in ("ddl", "dml")   # DROP, INSERT, USE, SET, ...
     if statement or isinstance(tree, (exp.Query, exp.Command, exp.Cache)) or not isinstance(tree, exp.Expression):
         raise ExpressionProblem(f"{text!r} is a statement; write an expression (no SELECT/INSERT/...)")
     return tree
@@ -253,18 +111,18 @@ def check(tree: exp.Expression, text: str, *, aggregates: bool = False) -> None:
         if isinstance(node, FORBIDDEN_CLASSES):
             raise ExpressionProblem(
                 f"{text!r} calls {node.sql_name().lower()}(), which is non-deterministic; "  # type: ignore[attr-defined]
-                f"use `{SNAPSHOT_DATE}` for the snapshot date"
-            )
+                f"use `{SNAPSHOT_DATE}` for the snapshot date")
         if isinstance(node, exp.Anonymous):
             name = str(node.this).lower()
             if name in FORBIDDEN_NAMES:
                 raise ExpressionProblem(f"{text!r} calls {name}(), which is non-deterministic or has side effects")
             if name not in SAFE_ANONYMOUS:
-                raise ExpressionProblem(f"{text!r} calls unknown function {name}(); only Spark built-in functions are allowed (no UDFs)")
+                raise ExpressionProblem(
+                    f"{text!r} calls unknown function {name}(); only Spark built-in functions are allowed (no UDFs)")
         if isinstance(node, exp.AggFunc) and not aggregates:
             raise ExpressionProblem(
-                f"{text!r} uses the aggregate {node.sql_name().lower()}(); the tag kind aggregates (write a row-level expression)"
-            )
+                f"{text!r} uses the aggregate {node.sql_name().lower()}(); the tag kind aggregates "
+                "(write a row-level expression)")
         if isinstance(node, exp.Column) and node.table:
             raise ExpressionProblem(f"{text!r} qualifies a column ({node.sql()}); write plain column names")
 
@@ -319,32 +177,13 @@ def quote_identifier(name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 NUMERIC, STRING, BOOLEAN, TEMPORAL, ARRAY, UNKNOWN = "number", "string", "boolean", "date/time", "array", "unknown"
-_CATEGORY = {
-    "boolean": BOOLEAN,
-    "int": NUMERIC,
-    "bigint": NUMERIC,
-    "double": NUMERIC,
-    "string": STRING,
-    "date": TEMPORAL,
-    "timestamp": TEMPORAL,
-    "array<string>": ARRAY,
-}
+_CATEGORY = {"boolean": BOOLEAN, "int": NUMERIC, "bigint": NUMERIC, "double": NUMERIC, "string": STRING,
+             "date": TEMPORAL, "timestamp": TEMPORAL, "array<string>": ARRAY}
 _STRING_FUNCS = (exp.Upper, exp.Lower, exp.Trim, exp.Concat, exp.Substring)
 _NUMERIC_FUNCS = (exp.Length, exp.DateDiff, exp.Abs, exp.Round, exp.Floor, exp.Ceil, exp.ArraySize)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
-_BOOLEAN_NODES = _COMPARISONS + (
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.In,
-    exp.Between,
-    exp.Is,
-    exp.Like,
-    exp.ILike,
-    exp.RegexpLike,
-    exp.ArrayContains,
-    exp.Boolean,
-)
+_BOOLEAN_NODES = _COMPARISONS + (exp.And, exp.Or, exp.Not, exp.In, exp.Between, exp.Is, exp.Like,
+                                  exp.ILike, exp.RegexpLike, exp.ArrayContains, exp.Boolean)
 
 
 def category(tree: exp.Expression, types: Mapping[str, str]) -> str:
@@ -413,7 +252,8 @@ def type_problems(tree: exp.Expression, types: Mapping[str, str]) -> list[str]:
         for left, right in pairs:
             lc, rc = category(left, types), category(right, types)
             if not _compatible(lc, rc):
-                problems.append(f"compares {describe(left, lc)} with {describe(right, rc)} in {node.sql(dialect='spark')!r}")
+                problems.append(
+                    f"compares {describe(left, lc)} with {describe(right, rc)} in {node.sql(dialect='spark')!r}")
     return problems
 
 
