@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from taglake.core.expressions import quote_identifier as q
 from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, group_table, latest_view_name, view_name
-from taglake.tagdefs.expressions import quote_identifier as q
 
 VIEW_TEXT_BUDGET = 30_000
 

@@ -99,10 +99,9 @@ def bench_tagdefs(warehouse: Path) -> Path:
 
 def build_demo(spark, settings, members: int) -> None:
     """demo-data for `members` persons, then OneID and every subject's tags (the nightly stages)."""
+    from benchmarks.env import ensure_data, ensure_oneid
     from taglake.demo import SCALES, Scale
     from taglake.pipeline import RunContext, run_nightly
-
-    from benchmarks.env import ensure_data, ensure_oneid
 
     medium = SCALES["medium"]
     scale = Scale(f"bench-{members}", persons=members, stores=medium.stores, skus=medium.skus,
@@ -440,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(spark, settings, library, warehouse: Path, args) -> dict:
     from rich.console import Console
     from rich.table import Table
+
     from taglake.segments import load_segments, store
     from taglake.segments.evaluate import evaluate
     from taglake.snapshots import registry

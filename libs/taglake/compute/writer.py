@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 
 from taglake.compiler.plan import KEY
+from taglake.compute.parallel import parallel
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, group_table
 from taglake.snapshots.stats import group_stats
-from taglake.tagdefs.expressions import quote_identifier as q
-from taglake.tagdefs.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,6 @@ class GroupWriter:
         return json.loads(added)
 
     def current_versions(self, subject: str, groups: dict[str, list[str]]) -> dict[str, int]:
-        from taglake.compute.engine import parallel
-
         def version(group: str) -> int:
             return int(self.spark.sql(f"DESCRIBE HISTORY {self.table(subject, group)} LIMIT 1").first()["version"])
 
@@ -147,8 +146,6 @@ class GroupWriter:
         return dict(zip(names, parallel(version, names, self.settings.tags.parallel_writes)))
 
     def stats(self, subject: str, key: str, groups: dict[str, list[str]], fill: dict[str, str] | None = None) -> list[tuple]:
-        from taglake.compute.engine import parallel
-
         base = self.table(subject, base_group(groups))
         population = self.spark.sql(f"SELECT count(1) FROM {base} WHERE {q(SNAPSHOT_COLUMN)} = DATE'{self.date}'").first()[0]
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from taglake.errors import EnvironmentProblem
-from taglake.runtime.java import check_java
 from taglake.runtime.jars import resolve_jars
+from taglake.runtime.java import check_java
 from taglake.runtime.jvm import wide_jar
 from taglake.settings import Settings
 

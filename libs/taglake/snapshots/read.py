@@ -8,17 +8,17 @@ always read whole: the manifest names the files of one complete run of that date
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import logging
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.suggest import did_you_mean
 from taglake.errors import DataError, InputError
 from taglake.settings import Settings
 from taglake.snapshots import registry, serving
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, group_table
-from taglake.tagdefs.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,7 @@ def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, 
     wanted = list(dict.fromkeys(tags)) if tags is not None else list(placed)
     unknown = [t for t in wanted if t not in placed]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], list(placed), n=3, cutoff=0.7)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(unknown[0], placed, quote=False)
         raise InputError(f"{subject} snapshot {date} has no tag(s) {', '.join(unknown)}{hint}")
     if not record.group_files:
         raise DataError(f"{subject} snapshot {date} was written before the serving layout; re-run "

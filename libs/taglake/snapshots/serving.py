@@ -30,7 +30,7 @@ from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.snapshots import registry
 from taglake.snapshots.layout import base_group, by_group, latest_view_name, view_name
-from taglake.tagdefs.expressions import literal_value, quote_literal
+from taglake.core.expressions import literal_value, quote_literal
 
 log = logging.getLogger(__name__)
 

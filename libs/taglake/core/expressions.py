@@ -110,7 +110,7 @@ def check(tree: exp.Expression, text: str, *, aggregates: bool = False) -> None:
             raise ExpressionProblem(f"{text!r} uses a window function (OVER ...); use a tag kind with a window instead")
         if isinstance(node, FORBIDDEN_CLASSES):
             raise ExpressionProblem(
-                f"{text!r} calls {node.sql_name().lower()}(), which is non-deterministic; "
+                f"{text!r} calls {node.sql_name().lower()}(), which is non-deterministic; "  # type: ignore[attr-defined]
                 f"use `{SNAPSHOT_DATE}` for the snapshot date")
         if isinstance(node, exp.Anonymous):
             name = str(node.this).lower()
