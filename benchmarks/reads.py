@@ -97,10 +97,9 @@ def measure(spark, dataset: str, layout: str, shape: str, sql: str, timeout: flo
 
 def run_shapes(spark, settings, dataset: str, timeout: float, key: str = "oneid") -> list[Timing]:
     """Every shape on the serving tables and on the old layout's views over the same files."""
+    import benchmarks.baseline_views as baseline
     from taglake.snapshots import registry, serving
     from taglake.snapshots.layout import by_group
-
-    import benchmarks.baseline_views as baseline
 
     record = registry.snapshot(spark, settings, "member", DATE)
     placed = registry.placements(spark, settings, "member")
@@ -169,14 +168,13 @@ def planning(args) -> list[Timing]:
     """The same 5-column query at 1k / 10k / 30k tags: planning only (no execution needed)."""
     import shutil
 
+    import benchmarks.baseline_views as baseline
     from benchmarks.segments import bench_settings, build_synthetic
     from benchmarks.tags import scaled_library
     from taglake.runtime import build_session
     from taglake.snapshots import registry
-    from taglake.tagdefs import load_library
-
-    import benchmarks.baseline_views as baseline
     from taglake.snapshots.layout import by_group
+    from taglake.tagdefs import load_library
 
     warehouse = REPO / "bench-warehouse" / "reads-planning"
     settings = bench_settings(warehouse, args.driver_memory)

@@ -26,11 +26,11 @@ import logging
 import math
 from typing import Any
 
+from taglake.core.expressions import literal_value, quote_literal
 from taglake.errors import DataError
 from taglake.settings import Settings
 from taglake.snapshots import registry
 from taglake.snapshots.layout import base_group, by_group, latest_view_name, view_name
-from taglake.core.expressions import literal_value, quote_literal
 
 log = logging.getLogger(__name__)
 
