@@ -49,7 +49,7 @@ def tags(app: AppContext, subjects: tuple[str, ...], date: dt.date, statuses: tu
 @common_options
 @pass_app
 def snapshots(app: AppContext, subject: str | None) -> None:
-    """List the retained tag snapshots: date, tags, rows, definitions hash, Delta versions."""
+    """List the retained tag snapshots: date, tags, rows, definitions hash, column groups, key buckets."""
     from rich.console import Console
     from rich.table import Table
 
@@ -63,7 +63,7 @@ def snapshots(app: AppContext, subject: str | None) -> None:
     if subject:
         df = df.where(df.subject == subject)
     table = Table(title="tag snapshots", title_justify="left")
-    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups"):
+    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups", "buckets"):
         table.add_column(col)
     for r in df.orderBy("subject", "snapshot_date").collect():
         table.add_row(
@@ -75,5 +75,6 @@ def snapshots(app: AppContext, subject: str | None) -> None:
             r.definitions_hash,
             f"{r.seconds:.1f}",
             str(len(r.group_versions or {})),
+            str(r.asDict().get("buckets") or "—"),   # "—": written before the serving layout
         )
     Console().print(table)
