@@ -23,8 +23,8 @@ from taglake.errors import EnvironmentProblem, InputError
 from taglake.runtime.metastore import parse
 from taglake.progress import step
 from taglake.settings import Settings, conf_path
-from taglake.tagdefs.expressions import quote_identifier as q
-from taglake.tagdefs.expressions import quote_literal as lit
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal as lit
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from taglake.errors import ConfigError
 from taglake.progress import step
 from taglake.settings import Settings
-from taglake.tagdefs.expressions import quote_identifier as q
-from taglake.tagdefs.expressions import quote_literal as lit
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal as lit
 from taglake.tagdefs.library import Library, Tag, TagRef
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from taglake.core.expressions import quote_identifier as q
 from taglake.snapshots.layout import SNAPSHOT_COLUMN
-from taglake.tagdefs.expressions import quote_identifier as q
-
 
 #: Relative standard deviation of the distinct counts (HyperLogLog++). Spark's default, 5%, makes the
 #: aggregation buffer 52 words per column — for a 250-column group a 13,000-field buffer — and the
