@@ -1,12 +1,13 @@
 """BI serving: one PostgreSQL metastore and one SQL endpoint for the whole session, real clients
 over loopback.
 
-The tiny demo's nightly (OneID, every tag of the shipped library, segments) runs once in the shared
-test session into the database `bi_src` (its Derby catalog); that catalog is exported and moved
-into a PostgreSQL metastore by the real `taglake metastore migrate --from FILE.json`, and
-`taglake serve-sql` serves it from a child process, publishing the BI databases at start. JDBC
-results are compared with the same SQL run in the test session on `bi_src` (the full BI database
-`bi` exposes the same objects under the same names).
+The session's shared tiny nightly (`tiny_nightly`: OneID, every tag of the shipped library,
+segments; Derby catalog of the test session) is exported and moved into a PostgreSQL metastore by
+the real `taglake metastore migrate --from FILE.json`, and `taglake serve-sql` serves it from a
+child process, publishing the BI databases at start. JDBC results are compared with the same SQL
+run in the test session on `tiny_nightly` (the full BI database `bi` exposes the same objects under
+the same names). The endpoint only reads it; the test that runs a nightly while clients query
+rewrites a small database of its own (`bi_live`).
 
 Without PostgreSQL (make metastore-install) these tests skip; CI sets TAGLAKE_REQUIRE_SERVING=1
 so that they fail instead.
@@ -32,7 +33,9 @@ import yaml
 from taglake.settings import PROJECT_ROOT, Settings
 
 D = dt.date(2026, 11, 22)
-SOURCE_DB = "bi_src"
+SOURCE_DB = "tiny_nightly"      # the shared session fixture of tests/conftest.py
+LIVE_DB = "bi_live"
+LIVE_TAGDEFS = PROJECT_ROOT / "tests" / "fixtures" / "tagdefs" / "serving_live"
 TAGLAKE = str(Path(sys.executable).parent / "taglake")
 BEELINE = str(Path(sys.executable).parent / "beeline")
 #: Children's Spark: small, like the test session's (2 cores shared with it).
@@ -100,20 +103,23 @@ def postgres():
 # --- the data: the tiny demo's nightly, in the test session -----------------------------------------
 
 @pytest.fixture(scope="session")
-def bi_source(spark, tiny_demo: Settings, base_settings: Settings) -> Settings:
+def bi_source(tiny_nightly: Settings) -> Settings:
+    return tiny_nightly
+
+
+@pytest.fixture(scope="session")
+def live_source(spark, tiny_demo: Settings, base_settings: Settings) -> Settings:
+    """A store-only library (tests/fixtures/tagdefs/serving_live) over a copy of the stores, its
+    tags run once here: the snapshot a nightly rewrites while the endpoint serves it."""
     from taglake.pipeline import RunContext, run_nightly
 
-    settings = base_settings.with_overrides(database=SOURCE_DB)
-    spark.sql(f"DROP DATABASE IF EXISTS {SOURCE_DB} CASCADE")
-    spark.sql(f"CREATE DATABASE {SOURCE_DB}")
-    for t in spark.catalog.listTables(tiny_demo.database):
-        if t.name == "src_stores":   # a copy: the nightly-while-serving test changes it
-            spark.table(tiny_demo.table(t.name)).write.format("delta").saveAsTable(settings.table(t.name))
-        elif t.name.startswith("src_"):
-            spark.sql(f"CREATE VIEW {settings.table(t.name)} AS SELECT * FROM {tiny_demo.table(t.name)}")
-    run_nightly(RunContext(spark, settings, D), only=["oneid", "tags", "segments"])
+    settings = base_settings.with_overrides(database=LIVE_DB, tagdefs=str(LIVE_TAGDEFS))
+    spark.sql(f"DROP DATABASE IF EXISTS {LIVE_DB} CASCADE")
+    spark.sql(f"CREATE DATABASE {LIVE_DB}")
+    spark.table(tiny_demo.table("src_stores")).write.format("delta").saveAsTable(settings.table("src_stores"))
+    run_nightly(RunContext(spark, settings, D), only=["tags"])
     yield settings
-    spark.sql(f"DROP DATABASE IF EXISTS {SOURCE_DB} CASCADE")
+    spark.sql(f"DROP DATABASE IF EXISTS {LIVE_DB} CASCADE")
 
 
 def write_conf(path: Path, source: Settings, postgres, port: int, **serve) -> Path:
@@ -137,6 +143,12 @@ def write_conf(path: Path, source: Settings, postgres, port: int, **serve) -> Pa
 @pytest.fixture(scope="session")
 def serve_conf(bi_source: Settings, postgres, tmp_path_factory) -> Path:
     return write_conf(tmp_path_factory.mktemp("serve") / "conf" / "serve_test.yaml", bi_source, postgres, free_port())
+
+
+@pytest.fixture(scope="session")
+def live_conf(live_source: Settings, postgres, serve_conf: Path) -> Path:
+    """The live database's conf on the same metastore; its BI stage publishes `live` and `live_<line>`."""
+    return write_conf(serve_conf.with_name("live_test.yaml"), live_source, postgres, free_port(), database="live")
 
 
 # --- the endpoint -----------------------------------------------------------------------------------
@@ -185,14 +197,15 @@ def start_endpoint(conf: Path, *args: str) -> Server:
 
 
 @pytest.fixture(scope="session")
-def endpoint(spark, bi_source: Settings, serve_conf: Path):
+def endpoint(spark, bi_source: Settings, live_source: Settings, serve_conf: Path):
     """The catalog moved into PostgreSQL (taglake metastore migrate), then served (taglake serve-sql)."""
     import json
 
     from taglake.serving.migrate import export_catalog
 
     exported = serve_conf.parent / "catalog.json"
-    exported.write_text(json.dumps(export_catalog(spark, ["tiny_demo", SOURCE_DB]), ensure_ascii=False), encoding="utf-8")
+    catalog = export_catalog(spark, ["tiny_demo", SOURCE_DB, LIVE_DB])
+    exported.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
     run_cli(["metastore", "migrate", "--from", str(exported), "--conf", str(serve_conf)])
     server = start_endpoint(serve_conf)
     print(f"\nendpoint ready in {server.started_seconds:.0f}s (Spark session, BI publication, HiveServer2)")

@@ -86,25 +86,43 @@ def _obj():
 def test_a_line_sees_its_own_tags_listed_ones_and_public_ones():
     visible = {TagRef("member", "city"): ("*",), TagRef("member", "birth_year"): ("会员运营", "市场营销")}
     full, own, other = publish.Audience("bi", None), publish.Audience("bi_m", "会员运营"), publish.Audience("bi_e", "电商")
-    sql, width = publish.view_sql(_obj(), own, "taglake.tag_dictionary", visible)
+    sql, width = publish.object_sql(_obj(), own, "taglake.tag_dictionary", visible)
     assert width == 3 and "EXCEPT" not in sql and "`birth_year` COMMENT '出生年份'" in sql
-    sql, width = publish.view_sql(_obj(), other, "taglake.tag_dictionary", visible)
+    sql, width = publish.object_sql(_obj(), other, "taglake.tag_dictionary", visible)
     assert width == 2 and "SELECT * EXCEPT (`birth_year`) FROM taglake.tags_member_latest" in sql
     assert "`birth_year` COMMENT" not in sql
     # a tag the library does not know (retired) is hidden from every line, shown in the full database
-    assert publish.view_sql(_obj(), other, "d", {})[1] == 1
-    assert publish.view_sql(_obj(), full, "d", {})[1] == 3
+    assert publish.object_sql(_obj(), other, "d", {})[1] == 1
+    assert publish.object_sql(_obj(), full, "d", {})[1] == 3
+
+
+def test_a_lines_tag_table_declares_only_the_columns_it_may_see():
+    """Tags are tables over the subject's manifest: the reader is given just the declared columns."""
+    import dataclasses
+
+    cols = tuple(dataclasses.replace(c, type=t) for c, t in zip(_obj().columns, ("string", "string", "bigint")))
+    obj = dataclasses.replace(_obj(), columns=cols, wide=publish.Wide("/w/taglake.db/_serving/member", True))
+    visible = {TagRef("member", "city"): ("*",), TagRef("member", "birth_year"): ("会员运营",)}
+    sql, width = publish.object_sql(obj, publish.Audience("bi_e", "电商"), "d", visible)
+    assert width == 2 and sql.startswith("CREATE TABLE bi_e.`tags_member_latest` (`oneid` string COMMENT '会员 key', "
+                                         "`city` string COMMENT '城市：常住城市。') USING taglake_wide "
+                                         "OPTIONS (path '/w/taglake.db/_serving/member', latest 'true')")
+    assert "birth_year" not in sql
+    sql, width = publish.object_sql(obj, publish.Audience("bi_m", "会员运营"), "d", visible)
+    assert width == 3 and "`birth_year` bigint COMMENT '出生年份'" in sql
+    assert publish.fingerprint_of(sql) != publish.fingerprint_of(publish.object_sql(obj, publish.Audience("bi_e", "电商"),
+                                                                                    "d", visible)[0])
 
 
 def test_rows_about_tags_and_segments_are_filtered_for_a_line():
     obj = publish.Exposed("tag_stats", "taglake.tag_stats", (publish.Column("tag"),), tag_rows=("subject", "tag"))
-    sql, _ = publish.view_sql(obj, publish.Audience("bi_e", "电商"), "taglake.tag_dictionary", {})
+    sql, _ = publish.object_sql(obj, publish.Audience("bi_e", "电商"), "taglake.tag_dictionary", {})
     assert "(`subject`, `tag`) IN (SELECT subject, tag FROM taglake.tag_dictionary WHERE" in sql
     assert "array_contains(visible_to, '电商')" in sql
-    assert "WHERE" not in publish.view_sql(obj, publish.Audience("bi", None), "d", {})[0].split(" AS ", 1)[1]
+    assert "WHERE" not in publish.object_sql(obj, publish.Audience("bi", None), "d", {})[0].split(" AS ", 1)[1]
     seg = publish.Exposed("segment_members", "t.segment_members", (publish.Column("segment"),), segment_rows="segment")
-    assert publish.view_sql(seg, publish.Audience("bi_e", "电商"), "d", {})[0].endswith("WHERE FALSE")
-    sql = publish.view_sql(seg, publish.Audience("bi_e", "电商", frozenset({"b", "a"})), "d", {})[0]
+    assert publish.object_sql(seg, publish.Audience("bi_e", "电商"), "d", {})[0].endswith("WHERE FALSE")
+    sql = publish.object_sql(seg, publish.Audience("bi_e", "电商", frozenset({"b", "a"})), "d", {})[0]
     assert sql.endswith("WHERE `segment` IN ('a', 'b')")
 
 

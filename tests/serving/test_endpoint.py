@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.serving.conftest import D, SOURCE_DB, beeline, csv_rows, get_columns
+from tests.serving.conftest import SOURCE_DB, D, beeline, csv_rows, get_columns
 
 BI_OBJECTS = {"tags_member", "tags_member_latest", "tags_store", "tags_store_latest", "tags_product_latest",
               "tags_staff_latest", "segment_members", "segment_stats", "tag_stats", "tag_versions", "snapshots",
@@ -50,8 +50,9 @@ def test_show_tables_lists_the_bi_objects_of_every_database(connect):
     assert {"bi", "bi_membership", "bi_marketing", "bi_merchandising", "bi_stores", "bi_ecommerce", SOURCE_DB} <= databases
 
 
-def test_jdbc_metadata_of_the_wide_view_has_every_column_with_its_display_name(spark, endpoint, bi_source):
-    """DBeaver's view of tags_member_latest: DatabaseMetaData.getColumns through the Hive JDBC driver."""
+def test_jdbc_metadata_of_the_wide_table_has_every_column_with_its_type_and_display_name(spark, endpoint, bi_source):
+    """DBeaver's view of tags_member_latest: DatabaseMetaData.getColumns through the Hive JDBC driver
+    (the metastore's copy of the table's schema, as a client sees it, not as Spark does)."""
     from taglake.tagdefs import load_library
 
     library = load_library(bi_source.path(bi_source.tagdefs), database=SOURCE_DB)
@@ -64,23 +65,39 @@ def test_jdbc_metadata_of_the_wide_view_has_every_column_with_its_display_name(s
     # !columns matches the table name in every database: keep the BI database's rows
     rows = [r for r in rows[1:] if len(r) == len(header) and r[header.index("TABLE_SCHEM")] == "bi"]
     by_name = {r[header.index("COLUMN_NAME")]: r for r in rows}
-    expected = spark.table(f"{SOURCE_DB}.tags_member_latest").columns
+    schema = spark.table(f"{SOURCE_DB}.tags_member_latest").schema
+    expected = [f.name for f in schema.fields]
     assert list(by_name) == expected and len(expected) > 11_000
-    remarks = header.index("REMARKS")
+    remarks, type_name = header.index("REMARKS"), header.index("TYPE_NAME")
     tags = library.tags["member"]
     missing = [c for c in expected if c in tags and not by_name[c][remarks].startswith(tags[c].display_name)]
     assert not missing, f"{len(missing)} columns without their display name, e.g. {missing[:5]}"
+    types = {f.name: f.dataType.simpleString().upper() for f in schema.fields}
+    wrong = [(c, by_name[c][type_name], types[c]) for c in expected if by_name[c][type_name] != types[c]]
+    assert not wrong, f"{len(wrong)} columns with another type over JDBC, e.g. {wrong[:5]}"
+    assert {types[c] for c in expected} >= {"STRING", "BIGINT", "DOUBLE", "DATE", "BOOLEAN"}
     print(f"\ngetColumns(tags_member_latest) over JDBC: {len(rows):,} columns in {seconds:.1f}s (beeline, incl. its JVM start)")
 
 
 def test_delta_tables_show_no_columns_to_jdbc_clients_but_their_bi_views_do(connect):
-    """delta-io/delta#695: why the BI databases hold views. A column group table registered in the
-    metastore reports no columns through GetColumns; the BI view over the same data reports them."""
+    """delta-io/delta#695: why the BI databases hold views over the Delta tables. A column group
+    table registered in the metastore reports no columns through GetColumns; the BI view over the
+    same data reports them."""
     cur = connect()
     assert get_columns(cur, SOURCE_DB, "tags_store__core_001") == []
     columns = get_columns(cur, "bi", "tag_dictionary")
     assert [c[3] for c in columns][:3] == ["subject", "tag", "display_name"]
     assert all(c[11] for c in columns if c[3] in ("tag", "display_name"))
+
+
+def test_migrated_tag_tables_keep_their_columns_and_read_the_same(spark, connect):
+    """`taglake metastore migrate` re-created taglake's own tag tables (USING taglake_wide) from
+    their definitions: same columns and comments through JDBC, same rows."""
+    cur = connect(SOURCE_DB)
+    got = get_columns(cur, SOURCE_DB, "tags_store_latest")
+    want = spark.table(f"{SOURCE_DB}.tags_store_latest").schema
+    assert [(c[3], c[11] or "") for c in got] == [(f.name, f.metadata.get("comment", "")) for f in want.fields]
+    same_as_spark(spark, cur, "SELECT store_id, city_tier, revenue_365d FROM tags_store_latest")
 
 
 def test_latest_query_equals_spark(spark, connect):

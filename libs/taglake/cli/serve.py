@@ -74,8 +74,9 @@ def metastore_status(app: AppContext, root: str | None) -> None:
 @common_options
 @pass_app
 def metastore_migrate(app: AppContext, source: str, if_new: bool) -> None:
-    """Register in this conf's metastore every database, Delta table (by location) and view of the
-    catalog of --from: one command instead of a rebuild; data files are not touched."""
+    """Register in this conf's metastore every database, Delta table (by location), serving table
+    (tags_*, by its manifest folder) and view of the catalog of --from: one command instead of a
+    rebuild; data files are not touched."""
     from taglake.runtime.metastore import parse
     from taglake.serving.migrate import migrate
     from taglake.serving.postgres import LOOPBACK, LocalPostgres
@@ -100,7 +101,7 @@ def metastore_migrate(app: AppContext, source: str, if_new: bool) -> None:
     click.echo(f"{report.registered} table(s) registered, {report.already} already there, {report.views} view(s) "
                f"created, {report.databases} database(s) created")
     if report.skipped:
-        click.echo(f"skipped (not Delta): {', '.join(report.skipped)}")
+        click.echo(f"skipped (neither Delta nor a serving table): {', '.join(report.skipped)}")
 
 
 @cli.command("serve-sql")

@@ -1,4 +1,5 @@
-"""taglake's own JVM code, compiled once: the reader behind the wide serving tables (jvm/).
+"""taglake's own JVM code, compiled once: the reader behind the wide serving tables (jvm/), and the
+SQL endpoint's password-file authentication provider (io.taglake.serving, taglake.serving.auth).
 
 `tags_<subject>` and `tags_<subject>_latest` are catalog tables `USING taglake_wide`, a Spark data
 source written in Java (jvm/src/io/taglake/wide, see docs/storage.md). It is compiled with the

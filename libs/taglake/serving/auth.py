@@ -5,9 +5,9 @@ Modes (conf `serve.auth.mode`):
   `auth_mechanism="NOSASL"`.
 - none: SASL PLAIN with any user name and password (HiveServer2's own default).
 - ldap: Hive's LDAP provider (`ldap_url`, `ldap_base_dn`; users bind as uid=<user>,<base dn>).
-- password_file: taglake's provider (jvm/PasswordFileAuthenticator.java) checks PBKDF2 hashes in
-  `password_file`, written by `taglake bi passwd USER`. The class is compiled once with the JDK's
-  javac against the Spark jars of the pip wheel into .cache/jvm/.
+- password_file: taglake's provider (jvm/src/io/taglake/serving/PasswordFileAuthenticator.java, in
+  taglake's JVM jar with the tag tables' reader: taglake.runtime.jvm) checks PBKDF2 hashes in
+  `password_file`, written by `taglake bi passwd USER`.
 
 HiveServer2 builds its LDAP and custom providers from a fresh HiveConf, which reads Hive settings
 from hive-site.xml and Java system properties only; so every hive.server2.* setting is passed both
@@ -20,44 +20,39 @@ import hashlib
 import logging
 import os
 import secrets
-import shutil
-import subprocess
-import tempfile
-import zipfile
 from pathlib import Path
 
-from taglake.errors import ConfigError, EnvironmentProblem, InputError
+from taglake.errors import ConfigError, InputError
 from taglake.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SOURCE = Path(__file__).parent / "jvm" / "PasswordFileAuthenticator.java"
 AUTHENTICATOR = "io.taglake.serving.PasswordFileAuthenticator"
 FILE_PROPERTY = "taglake.serve.password.file"
 ITERATIONS = 200_000
 SCHEME = "pbkdf2_sha256"
 
 
-def hive_settings(settings: Settings) -> tuple[dict[str, str], list[str]]:
-    """hive.server2.* settings for the conf's auth mode, and the jars the driver needs for it."""
+def hive_settings(settings: Settings) -> dict[str, str]:
+    """hive.server2.* settings for the conf's auth mode."""
     auth = settings.serve.auth
     if auth.mode == "nosasl":
-        return {"hive.server2.authentication": "NOSASL"}, []
+        return {"hive.server2.authentication": "NOSASL"}
     if auth.mode == "none":
-        return {"hive.server2.authentication": "NONE"}, []
+        return {"hive.server2.authentication": "NONE"}
     if auth.mode == "ldap":
         if not auth.ldap_url:
             raise ConfigError(f"conf {settings.name!r}: serve.auth.mode is ldap but serve.auth.ldap_url is not set")
         out = {"hive.server2.authentication": "LDAP", "hive.server2.authentication.ldap.url": auth.ldap_url}
         if auth.ldap_base_dn:
             out["hive.server2.authentication.ldap.baseDN"] = auth.ldap_base_dn
-        return out, []
+        return out
     file = password_file(settings)
     if not file.is_file():
         raise ConfigError(f"conf {settings.name!r}: the password file {file} does not exist; "
                           f"add a user with `taglake bi passwd USER --conf {settings.name}`")
-    return ({"hive.server2.authentication": "CUSTOM", "hive.server2.custom.authentication.class": AUTHENTICATOR,
-             FILE_PROPERTY: str(file)}, [str(authenticator_jar(settings))])
+    return {"hive.server2.authentication": "CUSTOM", "hive.server2.custom.authentication.class": AUTHENTICATOR,
+            FILE_PROPERTY: str(file)}
 
 
 def password_file(settings: Settings) -> Path:
@@ -90,39 +85,3 @@ def set_password(file: Path, user: str, password: str) -> bool:
     os.chmod(tmp, 0o600)
     tmp.replace(file)     # readers (the endpoint, at every login) see the old file or the new one
     return len(kept) == len(lines)
-
-
-# --- the compiled provider ----------------------------------------------------------------------
-
-def _javac() -> str:
-    home = os.environ.get("JAVA_HOME")
-    candidate = Path(home) / "bin" / "javac" if home else None
-    found = str(candidate) if candidate and candidate.is_file() else shutil.which("javac")
-    if not found:
-        raise EnvironmentProblem("serve.auth.mode password_file compiles a small Java class, but there is no javac "
-                                 "(install a JDK, e.g. apt-get install openjdk-17-jdk-headless)")
-    return found
-
-
-def authenticator_jar(settings: Settings) -> Path:
-    """The provider's jar, compiled once per source version into .cache/jvm/."""
-    import pyspark
-
-    source = SOURCE.read_bytes()
-    jar = Path(settings.path(".cache/jvm")) / f"taglake-auth-{hashlib.sha256(source).hexdigest()[:12]}.jar"
-    if jar.is_file():
-        return jar
-    spark_jars = Path(pyspark.__file__).parent / "jars"
-    with tempfile.TemporaryDirectory() as tmp:
-        log.info("Compiling the password-file authenticator into %s", jar)
-        proc = subprocess.run([_javac(), "--release", "17", "-d", tmp, "-cp", f"{spark_jars}/*", str(SOURCE)],
-                              capture_output=True, text=True, check=False, timeout=300)
-        if proc.returncode != 0:
-            raise EnvironmentProblem(f"javac failed on {SOURCE.name}: {(proc.stderr.strip().splitlines() or ['?'])[0]}")
-        jar.parent.mkdir(parents=True, exist_ok=True)
-        partial = jar.with_suffix(".tmp")
-        with zipfile.ZipFile(partial, "w") as out:
-            for cls in Path(tmp).rglob("*.class"):
-                out.write(cls, cls.relative_to(tmp).as_posix())
-        partial.replace(jar)
-    return jar

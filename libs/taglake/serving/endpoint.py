@@ -4,12 +4,14 @@ The pip wheel has no start-thriftserver.sh; its jars do have HiveThriftServer2, 
 `startWithContext` starts on an existing session. So the endpoint is an ordinary taglake session
 (Delta, the cached jars, the conf's metastore) that first publishes the BI databases and then
 serves: every JDBC connection gets its own Spark session (own current database and temporary
-views) over the one SparkContext, and reads the catalog afresh, so a view the nightly job replaces
-is what the next query sees, without a restart.
+views) over the one SparkContext. Without a restart the next query sees what a nightly run wrote:
+a tag table reads its subject's newest manifest when the query is planned (one complete snapshot,
+old or new), the other objects are views over Delta tables, read at their latest version.
 
-Two pitfalls met by the recipe: the Delta jars are put on the driver class path as well as in
-spark.jars (loaded only through spark.jars, Delta's classes are not visible to the Thrift handler
-threads: delta-io/delta#1332, #1341); and Hive's authentication providers read their settings
+Two pitfalls met by the recipe: the Delta jars and taglake's reader (the `taglake_wide` data
+source of the tag tables) are put on the driver class path as well as in spark.jars (loaded only
+through spark.jars, their classes are not visible to the Thrift handler threads:
+delta-io/delta#1332, #1341); and Hive's authentication providers read their settings
 from Java system properties (taglake.serving.auth).
 """
 
@@ -22,10 +24,12 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from taglake.errors import EnvironmentProblem
 from taglake.progress import step
 from taglake.runtime.jars import cached_jars
+from taglake.runtime.jvm import wide_jar
 from taglake.runtime.metastore import parse
 from taglake.serving import auth
 from taglake.settings import Settings
@@ -59,22 +63,23 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def check_jars(settings: Settings) -> list[str]:
-    """The cached JVM jars; the endpoint never downloads at start."""
-    if not settings.jars.packages or not settings.jars.ivy_cache:
-        return []
+    """The cached JVM jars and taglake's reader (taglake_wide, built from jvm/ if need be: javac,
+    no network); the endpoint never downloads at start."""
+    if not settings.jars.ivy_cache:
+        return []   # a cluster: spark-submit --jars / --driver-class-path (README, "BI")
     cache = settings.path(settings.jars.ivy_cache)
-    jars = cached_jars(settings.jars.packages, cache)
-    if not jars:
+    jars = cached_jars(settings.jars.packages, cache) if settings.jars.packages else []
+    if jars is None:
         raise EnvironmentProblem(f"the jars {', '.join(settings.jars.packages)} are not in the cache {cache}; "
                                  "run `make setup` (or `taglake setup`) once where Maven Central is reachable")
-    return jars
+    return [*jars, str(wide_jar(Path(cache).parent / "jvm"))]
 
 
 def endpoint_conf(settings: Settings, host: str, port: int, jars: list[str]) -> dict[str, str]:
     """Spark settings the endpoint adds to the conf's own (applied when its JVM starts)."""
     from taglake.runtime.session import session_conf
 
-    hive, auth_jars = auth.hive_settings(settings)
+    hive = auth.hive_settings(settings)
     hive = {"hive.server2.thrift.bind.host": host, "hive.server2.thrift.port": str(port),
             "hive.server2.transport.mode": "binary", "hive.server2.enable.doAs": "false",
             **hive, **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.serve.hiveconf.items()}}
@@ -83,7 +88,7 @@ def endpoint_conf(settings: Settings, host: str, port: int, jars: list[str]) -> 
     # restarted (by systemd, Kubernetes, or whoever runs it).
     java_opts = " ".join([base.get("spark.driver.extraJavaOptions", ""), "-XX:+ExitOnOutOfMemoryError",
                           *(f"-D{k}={v}" for k, v in hive.items())])
-    classpath = [p for p in [base.get("spark.driver.extraClassPath", ""), *jars, *auth_jars] if p]
+    classpath = [p for p in [base.get("spark.driver.extraClassPath", ""), *jars] if p]
     return {
         **{f"spark.hadoop.{k}": v for k, v in hive.items()},
         "spark.driver.extraJavaOptions": java_opts.strip(),
@@ -135,7 +140,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         with step(f"serve-sql: HiveServer2 on {host}:{port} (auth {settings.serve.auth.mode})", log):
             # Settings of the session's SQL conf reach the server's HiveConf too (under spark-submit
             # the JVM exists already, so the spark.hadoop.* ones of endpoint_conf come too late).
-            for key, value in auth.hive_settings(settings)[0].items():
+            for key, value in auth.hive_settings(settings).items():
                 spark.conf.set(key, value)
             spark.conf.set("hive.server2.thrift.bind.host", host)
             spark.conf.set("hive.server2.thrift.port", str(port))

@@ -1,5 +1,6 @@
 """Move a warehouse's catalog to another metastore (embedded Derby -> shared PostgreSQL) without
-touching the data: every Delta table is registered again by its location, every view re-created
+touching the data: every Delta table is registered again by its location, every serving table
+(`USING taglake_wide`: the tag tables, read through their manifest folder) and view re-created
 from its own definition, every database with its location.
 
 The two metastores cannot live in one JVM (Spark's Hive client is per application), so the source
@@ -19,12 +20,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from taglake.errors import EnvironmentProblem, InputError
-from taglake.runtime.metastore import parse
-from taglake.progress import step
-from taglake.settings import Settings, conf_path
 from taglake.core.expressions import quote_identifier as q
 from taglake.core.expressions import quote_literal as lit
+from taglake.errors import EnvironmentProblem, InputError
+from taglake.progress import step
+from taglake.runtime.metastore import parse
+from taglake.settings import Settings, conf_path
+from taglake.snapshots.serving import DATA_SOURCE as WIDE_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,12 @@ def export_catalog(spark, databases: list[str] | None = None) -> dict:
                 catalog["views"].append({"database": db.name, "name": t.name, "ddl": ddl,
                                          "namespace": info.get("View Catalog and Namespace", "")})
             else:
-                catalog["tables"].append({"database": db.name, "name": t.name, "provider": info.get("Provider", "").lower(),
-                                          "location": info.get("Location", ""), "comment": info.get("Comment", "")})
+                provider = info.get("Provider", "").lower()
+                # a serving table's columns (types, comments, a BI table's subset) are only in its definition
+                ddl = spark.sql(f"SHOW CREATE TABLE {name}").first()[0] if provider == WIDE_SOURCE else None
+                catalog["tables"].append({"database": db.name, "name": t.name, "provider": provider,
+                                          "location": info.get("Location", ""), "comment": info.get("Comment", ""),
+                                          "ddl": ddl})
     return catalog
 
 
@@ -85,14 +91,18 @@ def import_catalog(spark, catalog: dict) -> Report:
             report.databases += 1
     for t in catalog["tables"]:
         name = f"{q(t['database'])}.{q(t['name'])}"
-        if t["provider"] != "delta" or not t["location"]:
+        replayed = t["provider"] == WIDE_SOURCE and t.get("ddl")
+        if not replayed and (t["provider"] != "delta" or not t["location"]):
             report.skipped.append(f"{t['database']}.{t['name']} ({t['provider'] or 'unknown format'})")
             continue
         if spark.catalog.tableExists(name):
             report.already += 1
             continue
-        comment = f" COMMENT {lit(t['comment'])}" if t["comment"] else ""
-        spark.sql(f"CREATE TABLE {name} USING DELTA LOCATION {lit(t['location'])}{comment}")
+        if replayed:
+            spark.sql(t["ddl"])    # its LOCATION is the manifest folder: nothing is read or written
+        else:
+            comment = f" COMMENT {lit(t['comment'])}" if t["comment"] else ""
+            spark.sql(f"CREATE TABLE {name} USING DELTA LOCATION {lit(t['location'])}{comment}")
         report.registered += 1
     # A view can only be created once what it reads exists: replay in passes until none is left.
     pending = list(catalog["views"])

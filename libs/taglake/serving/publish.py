@@ -1,23 +1,28 @@
-"""The BI databases: what analysts query over JDBC, as views with column comments.
+"""The BI databases: what analysts query over JDBC, with column types and comments.
 
 One database (`serve.database`, default `bi`) exposes every tag; each configured business line gets
 its own (`bi_<suffix>`, `serve.business_lines`) exposing only the tags that line may see: a tag is
 visible to its own business line, to the lines in its `visibility.business_lines`, or to all when
 that list holds "*". Rows that describe tags (statistics, versions, the dictionary) and segments
-(a segment is visible when every tag its rule reads is) are filtered the same way. The views are
-fail-closed: a view's columns are fixed when it is created (Spark stores them with the view), so a
+(a segment is visible when every tag its rule reads is) are filtered the same way. Everything is
+fail-closed: an object's columns are fixed when it is created (the metastore stores them), so a
 tag added later stays out of every BI database until the next publication.
 
-Why views with explicit column lists: a Delta table registered in a Hive metastore carries an empty
-schema there (delta-io/delta#695), so JDBC clients (DBeaver's getColumns, Superset, Tableau) would
-see no columns; a view's schema, with the comments given in its column list, is stored in the
-metastore. The view *text* stays short (`SELECT * EXCEPT (hidden) FROM source WHERE ...`) whatever
-the number of tags: only the text is bounded by the embedded metastore (Derby: 32,700
-characters); the columns and their comments are stored one row each.
+Two kinds of objects:
+- a subject's tags (`tags_<subject>`, `tags_<subject>_latest`) are *tables* over the same serving
+  manifest as taglake's own (`CREATE TABLE bi_x.tags_member_latest (<visible columns>) USING
+  taglake_wide OPTIONS (path ..., latest 'true')`): the reader is given just those columns, so a
+  hidden tag is not in the table at all, and each query reads the newest manifest, so a nightly run
+  shows up without republishing. Their schema is stored in the metastore, so JDBC clients
+  (DBeaver's getColumns, Superset, Tableau) see every column with its type and comment;
+- the other tables are Delta tables, which a Hive metastore stores with an empty schema
+  (delta-io/delta#695): those are exposed as views with explicit column lists (a view's schema, with
+  its comments, is stored). The view *text* stays short (`SELECT * EXCEPT (hidden) FROM source
+  WHERE ...`): Derby bounds the text to 32,700 characters; columns are stored one row each.
 
 `publish()` knows nothing of how tag tables are laid out: it takes the objects to expose
-(`Exposed`: a name, the table or view it reads, its columns with comments, how its rows relate to
-tags or segments). `current_objects()` is the one place that maps today's layout onto them.
+(`Exposed`: a name, the table or view it reads, its columns with types and comments, how its rows
+relate to tags or segments). `current_objects()` is the one place that maps today's layout onto them.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal as lit
 from taglake.errors import ConfigError
 from taglake.progress import step
 from taglake.settings import Settings
-from taglake.core.expressions import quote_identifier as q
-from taglake.core.expressions import quote_literal as lit
+from taglake.snapshots.serving import DATA_SOURCE as WIDE_SOURCE
 from taglake.tagdefs.library import Library, Tag, TagRef
 
 log = logging.getLogger(__name__)
@@ -47,9 +53,9 @@ DICTIONARY_SCHEMA = ("subject string, tag string, display_name string, descripti
 EVERYONE = "*"
 #: Hive's metastore keeps a column comment in VARCHAR(256).
 COMMENT_LIMIT = 256
-#: Marks the views publish() owns, so it drops only its own stale ones.
+#: Marks the objects publish() owns, so it drops only its own stale ones.
 OWNER_PROPERTY = "taglake.bi"
-#: A hash of the statement a view was created from: an unchanged view is not created again.
+#: A hash of the statement an object was created from: an unchanged one is not created again.
 FINGERPRINT_PROPERTY = "taglake.bi.fingerprint"
 
 
@@ -58,11 +64,21 @@ class Column:
     name: str
     comment: str = ""
     tag: TagRef | None = None          # None: keys, dates and other columns every reader sees
+    type: str = ""                     # SQL type (needed for wide tables, whose columns are declared)
+
+
+@dataclass(frozen=True)
+class Wide:
+    """A subject's serving manifest folder, read by the `taglake_wide` data source."""
+
+    path: str
+    latest: bool
 
 
 @dataclass(frozen=True)
 class Exposed:
-    """One object of a BI database: `name` reads `source` (a qualified table or view)."""
+    """One object of a BI database: `name` reads `source` (a qualified table or view), or, when
+    `wide` is set, is a `taglake_wide` table over the same manifest with a subset of its columns."""
 
     name: str
     source: str
@@ -70,6 +86,7 @@ class Exposed:
     comment: str = ""
     tag_rows: tuple[str | None, str] | None = None   # (subject column, tag column) when each row describes one tag
     segment_rows: str | None = None             # column naming a segment when each row belongs to one
+    wide: Wide | None = None
 
 
 @dataclass(frozen=True)
@@ -119,20 +136,24 @@ def audiences(settings: Settings, library: Library) -> list[Audience]:
     return [full, *(Audience(f"{settings.serve.database}_{suffix}", line) for line, suffix in by_suffix)]
 
 
-# --- the view text ------------------------------------------------------------------------------
+# --- the statements -----------------------------------------------------------------------------
 
 def _comment(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= COMMENT_LIMIT else text[:COMMENT_LIMIT - 1] + "…"
 
 
-def view_sql(obj: Exposed, audience: Audience, dictionary: str, visible: dict[TagRef, tuple[str, ...]]) -> tuple[str, int]:
-    """CREATE VIEW for `obj` in `audience`'s database, and how many columns it exposes. The
-    statement carries a fingerprint of itself, so an unchanged view is not created again."""
-    shown, hidden = [], []
+def object_sql(obj: Exposed, audience: Audience, dictionary: str, visible: dict[TagRef, tuple[str, ...]]) -> tuple[str, int]:
+    """CREATE VIEW (or, for a wide object, CREATE TABLE) for `obj` in `audience`'s database, and
+    how many columns it exposes. The statement carries a fingerprint of itself, so an unchanged
+    object is not created again."""
+    shown: list[Column] = []
+    hidden: list[Column] = []
     for col in obj.columns:
         ok = col.tag is None or audience.sees(visible.get(col.tag, ()))   # unknown tag: hidden from lines
         (shown if ok else hidden).append(col)
+    if obj.wide is not None:
+        return _wide_sql(obj, audience, shown), len(shown)
     header = ", ".join(f"{q(c.name)} COMMENT {lit(_comment(c.comment))}" if c.comment else q(c.name) for c in shown)
     select = f"* EXCEPT ({', '.join(q(c.name) for c in hidden)})" if hidden else "*"
     where = []
@@ -153,6 +174,19 @@ def view_sql(obj: Exposed, audience: Audience, dictionary: str, visible: dict[Ta
     return (f"CREATE OR REPLACE VIEW {target} ({header}) COMMENT {comment} "
             f"TBLPROPERTIES ({lit(OWNER_PROPERTY)} = 'true', {lit(FINGERPRINT_PROPERTY)} = {lit(fingerprint)}) AS {query}",
             len(shown))
+
+
+def _wide_sql(obj: Exposed, audience: Audience, shown: list[Column]) -> str:
+    """A `taglake_wide` table with just the `shown` columns of the subject's manifest: the reader
+    reads only the columns a table declares, so hidden tags are not in it at all."""
+    assert obj.wide is not None
+    columns = ", ".join(f"{q(c.name)} {c.type}" + (f" COMMENT {lit(_comment(c.comment))}" if c.comment else "") for c in shown)
+    target = f"{audience.database}.{q(obj.name)}"
+    options = f"OPTIONS (path {lit(obj.wide.path)}, latest {lit(str(obj.wide.latest).lower())})"
+    comment = lit(_comment(obj.comment))
+    fingerprint = hashlib.sha256(f"{target}\n{columns}\n{options}\n{comment}".encode()).hexdigest()[:20]
+    return (f"CREATE TABLE {target} ({columns}) USING {WIDE_SOURCE} {options} COMMENT {comment} "
+            f"TBLPROPERTIES ({lit(OWNER_PROPERTY)} = 'true', {lit(FINGERPRINT_PROPERTY)} = {lit(fingerprint)})")
 
 
 def fingerprint_of(sql: str) -> str:
@@ -202,8 +236,8 @@ def visible_segments(spark, settings: Settings, audience: Audience, visible: dic
 
 def publish(spark, settings: Settings, library: Library, objects: list[Exposed] | None = None,
             parallel: int = 2) -> list[Published]:
-    """(Re)create every BI database's views; a view whose definition has not changed is left as it
-    is, and views publish() made earlier that are gone are dropped. Databases are published
+    """(Re)create every BI database's objects; one whose definition has not changed is left as it
+    is, and objects publish() made earlier that are gone are dropped. Databases are published
     `parallel` at a time (creating a view analyses its query, which is most of the cost)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -226,9 +260,9 @@ def publish(spark, settings: Settings, library: Library, objects: list[Exposed] 
             existing = _fingerprints(spark, audience.database)
             made, created = {}, 0
             for obj in objects:
-                sql, width = view_sql(obj, audience, dictionary, visible)
-                if existing.get(obj.name) != fingerprint_of(sql):
-                    spark.sql(sql)
+                sql, width = object_sql(obj, audience, dictionary, visible)
+                if existing.get(obj.name, _MISSING) != fingerprint_of(sql):
+                    _replace(spark, f"{audience.database}.{q(obj.name)}", sql, obj.wide is not None)
                     created += 1
                 made[obj.name] = width
             _drop_stale(spark, audience.database, set(made), existing)
@@ -240,21 +274,41 @@ def publish(spark, settings: Settings, library: Library, objects: list[Exposed] 
         return list(pool.map(one, targets))
 
 
+_MISSING = object()
+
+
+def _replace(spark, target: str, sql: str, table: bool) -> None:
+    """Create `target` from `sql`, replacing what is there. A view is replaced in one statement; a
+    table (the catalog keeps a table's columns) is dropped first: a query planned in that moment
+    fails and can be retried. Dropping a BI table never deletes data (it is EXTERNAL: its path
+    is the subject's serving folder, which taglake's own tables read too)."""
+    if spark.catalog.tableExists(target):
+        kind = spark.catalog.getTable(target).tableType
+        if kind == "VIEW" and table:
+            spark.sql(f"DROP VIEW {target}")
+        elif kind != "VIEW":
+            spark.sql(f"DROP TABLE {target}")
+    spark.sql(sql)
+
+
 def _fingerprints(spark, database: str) -> dict[str, str | None]:
-    """The views of `database` that publish() made, with the fingerprint each was created from."""
+    """The objects of `database` that publish() made, with the fingerprint each was created from."""
     out: dict[str, str | None] = {}
-    for row in spark.sql(f"SHOW VIEWS IN {database}").collect():
+    for row in spark.sql(f"SHOW TABLES IN {database}").collect():
         if row["isTemporary"]:
             continue
-        props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {database}.{q(row['viewName'])}").collect()}
+        props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {database}.{q(row['tableName'])}").collect()}
         if props.get(OWNER_PROPERTY) == "true":
-            out[row["viewName"]] = props.get(FINGERPRINT_PROPERTY)
+            out[row["tableName"]] = props.get(FINGERPRINT_PROPERTY)
     return out
 
 
 def _drop_stale(spark, database: str, current: set[str], ours: dict[str, str | None]) -> None:
     for name in set(ours) - current:
-        spark.sql(f"DROP VIEW IF EXISTS {database}.{q(name)}")
+        target = f"{database}.{q(name)}"
+        if spark.catalog.tableExists(target):
+            kind = spark.catalog.getTable(target).tableType
+            spark.sql(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {target}")
 
 
 # --- today's layout -------------------------------------------------------------------------------
@@ -273,11 +327,12 @@ COLUMN_COMMENTS = {
 
 
 def current_objects(spark, settings: Settings, library: Library) -> list[Exposed]:
-    """Today's BI objects: each subject's `tags_<subject>` and `tags_<subject>_latest` views, the
-    segment tables, the registry's tag versions and snapshots, tag statistics and the dictionary;
-    only those that exist. (The one place that knows the layout: adapt it when the layout changes.)"""
+    """Today's BI objects: each subject's `tags_<subject>` and `tags_<subject>_latest` (tables over
+    the subject's serving manifest), the segment tables, the registry's tag versions and snapshots,
+    tag statistics and the dictionary; only those that exist. (The one place that knows the
+    layout: adapt it when the layout changes.)"""
     from taglake.segments import store
-    from taglake.snapshots import registry
+    from taglake.snapshots import registry, serving
     from taglake.snapshots.layout import latest_view_name, view_name
 
     out: list[Exposed] = []
@@ -286,29 +341,33 @@ def current_objects(spark, settings: Settings, library: Library) -> list[Exposed
         tags = library.tags.get(subject, {}) if subject else {}
         key = library.subjects[subject].key if subject else None
         cols = []
-        for name, comment in source_columns(spark, source):
+        for name, kind, comment in source_columns(spark, source):
             tag = tags.get(name)
             if tag is not None:
-                cols.append(Column(name, f"{tag.display_name}：{tag.description}", tag.ref))
+                cols.append(Column(name, f"{tag.display_name}：{tag.description}", tag.ref, kind))
             elif subject and name == key:
-                cols.append(Column(name, f"{library.subjects[subject].display_name} key"))
+                cols.append(Column(name, f"{library.subjects[subject].display_name} key", type=kind))
             elif subject and name not in COLUMN_COMMENTS:
                 # a column of the tag tables that is no tag of today's library (retired): hidden from lines
-                cols.append(Column(name, comment, TagRef(subject, name)))
+                cols.append(Column(name, comment, TagRef(subject, name), kind))
             else:
-                cols.append(Column(name, COLUMN_COMMENTS.get(name, comment)))
+                cols.append(Column(name, COLUMN_COMMENTS.get(name, comment), type=kind))
         return tuple(cols)
 
     def described(name: str) -> str:
         return spark.catalog.getTable(name).description or ""
 
     for subject in sorted(library.subjects):
-        for view, what in ((view_name(subject), "every retained snapshot"), (latest_view_name(subject), "the latest snapshot")):
+        where = None
+        for view, what, latest in ((view_name(subject), "every retained snapshot", False),
+                                   (latest_view_name(subject), "the latest snapshot", True)):
             source = settings.table(view)
             if spark.catalog.tableExists(source):
+                where = where or serving.folder(spark, settings, subject)
                 label = library.subjects[subject].display_name
                 out.append(Exposed(view, source, columns(source, subject),
-                                   f"{label} ({subject}) tags, one row per {subject} for {what}. {described(source)}".strip()))
+                                   f"{label} ({subject}) tags, one row per {subject} for {what}. {described(source)}".strip(),
+                                   wide=Wide(where, latest)))
     tables = [
         (store.MEMBERS, "segment membership per snapshot date", None, "segment"),
         (store.STATS, "segment sizes, entries and exits per snapshot date", None, "segment"),
@@ -325,18 +384,22 @@ def current_objects(spark, settings: Settings, library: Library) -> list[Exposed
     return out
 
 
-def source_columns(spark, name: str) -> list[tuple[str, str]]:
-    """(column, comment) of a table or view. A view's schema is read as the metastore stores it:
-    analysing a wide view's query only to learn its columns costs minutes at 10,000+ columns."""
+def source_columns(spark, name: str) -> list[tuple[str, str, str]]:
+    """(column, SQL type, comment) of a table or view. The schema is read as the metastore stores
+    it where it is stored (views, taglake_wide tables: 11,000+ columns in well under a second);
+    a Delta table's is empty there (delta-io/delta#695), so Delta's own is read."""
+    from pyspark.sql.types import StructType
+
     database, _, table = name.rpartition(".")
     jvm = spark._jvm
     ident = jvm.org.apache.spark.sql.catalyst.TableIdentifier(table, jvm.scala.Some(database))
     meta = spark._jsparkSession.sessionState().catalog().getTableMetadata(ident)
-    if meta.tableType().name() == "VIEW":
-        fields = json.loads(meta.schema().json())["fields"]
+    provider = meta.provider().get() if meta.provider().isDefined() else None
+    if meta.tableType().name() == "VIEW" or (provider or "").lower() == WIDE_SOURCE:
+        schema = StructType.fromJson(json.loads(meta.schema().json()))
     else:
-        fields = spark.table(name).schema.jsonValue()["fields"]
-    return [(f["name"], (f.get("metadata") or {}).get("comment", "")) for f in fields]
+        schema = spark.table(name).schema
+    return [(f.name, f.dataType.simpleString(), f.metadata.get("comment", "")) for f in schema.fields]
 
 
 def run_stage(run) -> dict[str, int]:
