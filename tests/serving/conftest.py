@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
@@ -242,11 +243,15 @@ def beeline(url: str, *statements: str, user: str | None = None, password: str |
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=child_env(), stdin=subprocess.DEVNULL)
 
 
+#: beeline -e echoes its prompt before the first output line of a statement
+PROMPT = re.compile(r"^\d+: jdbc:hive2://[^>]*> ")
+
+
 def csv_rows(output: str) -> list[list[str]]:
     """beeline csv2 output without its noise (JVM warnings, prompts)."""
     import csv
 
-    lines = [line for line in output.splitlines() if line and not line.startswith(("WARNING:", "SLF4J"))]
+    lines = [PROMPT.sub("", line) for line in output.splitlines() if line and not line.startswith(("WARNING:", "SLF4J"))]
     return list(csv.reader(lines))
 
 

@@ -134,12 +134,12 @@ def test_family_columns_group_by_equals_spark(spark, connect):
 
 
 def test_bad_sql_is_an_error_message_and_the_session_goes_on(connect, endpoint):
-    from impala.error import HiveServer2Error
+    from impala.error import Error   # DB-API's base class; impyla raises OperationalError
 
     cur = connect()
-    with pytest.raises(HiveServer2Error, match="PARSE_SYNTAX_ERROR"):
+    with pytest.raises(Error, match="PARSE_SYNTAX_ERROR"):
         cur.execute("SELEC oneid FROM tags_member_latest")
-    with pytest.raises(HiveServer2Error, match="UNRESOLVED_COLUMN|cannot be resolved"):
+    with pytest.raises(Error, match="UNRESOLVED_COLUMN|cannot be resolved"):
         cur.execute("SELECT no_such_tag FROM tags_member_latest")
     cur.execute("SELECT count(*) FROM tags_store_latest")
     assert cur.fetchall() == [(20,)]

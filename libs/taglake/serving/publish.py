@@ -255,7 +255,7 @@ def publish(spark, settings: Settings, library: Library, objects: list[Exposed] 
         label = f"bi: {audience.database}" + (f" ({audience.line})" if audience.line else " (every tag)")
         with step(label, log) as current:
             if not spark.catalog.databaseExists(audience.database):
-                comment = f"taglake BI views: tags visible to {audience.line}" if audience.line else "taglake BI views: every tag"
+                comment = f"taglake BI: tags visible to {audience.line}" if audience.line else "taglake BI: every tag"
                 spark.sql(f"CREATE DATABASE IF NOT EXISTS {audience.database} COMMENT {lit(comment)}")
             existing = _fingerprints(spark, audience.database)
             made, created = {}, 0
