@@ -152,29 +152,40 @@ def shapes(spark, settings, table: str) -> dict[str, str]:
     }
 
 
-def jdbc_query(port: int, sql: str) -> tuple[float, int]:
-    """Seconds to run `sql` through a new connection and fetch every row into Python."""
-    from impala.dbapi import connect
+def connect(port: int):
+    from impala.dbapi import connect as impyla_connect
 
-    conn = connect(host="127.0.0.1", port=port, auth_mechanism="NOSASL", database=DATABASE, timeout=1800)
+    return impyla_connect(host="127.0.0.1", port=port, auth_mechanism="NOSASL", database=DATABASE, timeout=1800)
+
+
+def jdbc_query(conn, sql: str) -> tuple[float, int]:
+    """Seconds to run `sql` on an open connection and fetch every row into Python."""
+    cur = conn.cursor()
     try:
-        cur = conn.cursor()
         started = time.perf_counter()
         cur.execute(sql)
         rows = len(cur.fetchall())
         return time.perf_counter() - started, rows
     finally:
+        cur.close()
+
+
+def jdbc_fresh_query(port: int, sql: str) -> tuple[float, int]:
+    """A client of its own: connect, run `sql`, fetch, disconnect (the connection is timed too)."""
+    started = time.perf_counter()
+    conn = connect(port)
+    try:
+        rows = jdbc_query(conn, sql)[1]
+        return time.perf_counter() - started, rows
+    finally:
         conn.close()
 
 
-def jdbc_columns(port: int) -> tuple[float, int]:
+def jdbc_columns(conn) -> tuple[float, int]:
     """Seconds for HiveServer2's GetColumns on the wide table (DatabaseMetaData.getColumns: DBeaver,
     Tableau and Power BI list a table's columns this way), every row fetched."""
-    from impala.dbapi import connect
-
-    conn = connect(host="127.0.0.1", port=port, auth_mechanism="NOSASL", database=DATABASE, timeout=1800)
+    cur = conn.cursor()
     try:
-        cur = conn.cursor()
         started = time.perf_counter()
 
         def op():
@@ -185,7 +196,7 @@ def jdbc_columns(port: int) -> tuple[float, int]:
         rows = len(cur.fetchall())
         return time.perf_counter() - started, rows
     finally:
-        conn.close()
+        cur.close()
 
 
 def local_query(spark, sql: str) -> tuple[float, int]:
@@ -196,7 +207,7 @@ def local_query(spark, sql: str) -> tuple[float, int]:
 
 def local_columns(spark) -> tuple[float, int]:
     started = time.perf_counter()
-    rows = len(spark.catalog.listColumns(TABLE, DATABASE))
+    rows = len(spark.catalog.listColumns(f"{DATABASE}.{TABLE}"))
     return time.perf_counter() - started, rows
 
 
@@ -253,11 +264,12 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
         time.sleep(0.5)
     spark = SparkSession.getActiveSession() or spark
     spark.sql(f"USE {DATABASE}")
+    conn = connect(port)
     try:
-        jdbc_query(port, "SELECT 1")   # warm-up: first connection, first job
+        jdbc_query(conn, "SELECT 1")   # warm-up: first connection, first job
         metadata = Result(dataset, f"column metadata of {TABLE}")
         for _ in range(runs):
-            seconds, metadata.rows = jdbc_columns(port)
+            seconds, metadata.rows = jdbc_columns(conn)
             metadata.jdbc.append(seconds)
             metadata.local.append(local_columns(spark)[0])
         out.append(metadata)
@@ -267,7 +279,7 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
             result = Result(dataset, shape)
             for _ in range(runs):
                 try:
-                    seconds, result.rows = jdbc_query(port, sql)
+                    seconds, result.rows = jdbc_query(conn, sql)
                     result.jdbc.append(seconds)
                 except Exception as exc:  # noqa: BLE001 - a failed query is a result
                     result.note = f"JDBC failed: {str(exc).splitlines()[0][:120]}"
@@ -275,13 +287,14 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
             out.append(result)
             log.info("%s", result)
         group_by = queries["5 core columns: filter + group by"]
-        many = Result(dataset, f"{CLIENTS} concurrent clients: the core group-by (wall s)")
+        many = Result(dataset, f"{CLIENTS} concurrent clients (own connections): the core group-by (wall s)")
         for _ in range(max(1, runs - 1)):
-            many.jdbc.append(concurrent(lambda: jdbc_query(port, group_by)))
+            many.jdbc.append(concurrent(lambda: jdbc_fresh_query(port, group_by)))
             many.local.append(concurrent(lambda: local_query(spark, group_by)))
         out.append(many)
         log.info("%s", many)
     finally:
+        conn.close()
         stop.set()
         server.join(timeout=180)
     return out
