@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from taglake.errors import ConfigError
 
@@ -57,8 +57,15 @@ class TagSettings(StrictModel):
     parallel_writes: int = Field(2, ge=1, le=64)
 
 
+#: The Spark setting `timezone` drives; set through `timezone`, never directly (one place).
+SESSION_TIMEZONE = "spark.sql.session.timeZone"
+
+
 class Settings(StrictModel):
     name: str
+    #: The time zone of every day boundary (windows, days since, the snapshot date) and of
+    #: hour() / dayofweek() in tag expressions: an IANA name (Asia/Shanghai) or UTC.
+    timezone: str
     warehouse: str
     metastore: str | None = None
     checkpoint_dir: str
@@ -70,6 +77,28 @@ class Settings(StrictModel):
     tags: TagSettings = Field(default_factory=TagSettings)
     #: Folder that relative paths are resolved from; set by the loader, not in YAML.
     root: Path = Field(default=PROJECT_ROOT, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            import difflib
+
+            close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{value!r} is not a time zone{hint}; use an IANA name such as 'Asia/Shanghai' or 'UTC'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_timezone(self) -> Settings:
+        if SESSION_TIMEZONE in self.spark.conf:
+            raise ValueError(f"spark.conf sets {SESSION_TIMEZONE}; declare the time zone once, as `timezone:` "
+                             f"(it sets {SESSION_TIMEZONE} and every day boundary of the tags)")
+        return self
 
     def path(self, value: str) -> str:
         """A configured location as an absolute path or URI (s3a://..., hdfs://... stay as they are)."""
