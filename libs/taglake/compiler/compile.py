@@ -41,9 +41,9 @@ def source_read(library: Library, source: str, subject: str, columns: set[str] |
     where_sql = None
     needed = set(columns)
     if spec.where:
-        from taglake.tagdefs.expressions import parse_checked
+        from taglake.tagdefs.identifiers import parse
 
-        parsed = parse_checked(spec.where)
+        parsed = parse(spec.where, library.root)
         where_sql = sqlkit.source_sql(parsed)
         needed |= parsed.columns
     identity: tuple[tuple[str, str], ...] = ()
@@ -173,9 +173,9 @@ def compile_library(library: Library, statuses: tuple[str, ...] = ("online",), s
         read = source_read(library, pop.source, subject) if pop.source else None
         where = None
         if pop.where:
-            from taglake.tagdefs.expressions import parse_checked
+            from taglake.tagdefs.identifiers import parse
 
-            where = sqlkit.source_sql(parse_checked(pop.where))
+            where = sqlkit.source_sql(parse(pop.where, library.root))
         plans[subject] = SubjectPlan(subject, spec.key, Population(subject, pop.identity, read, where),
                                      sorted(steps, key=lambda s: s[0]))
     max_depth = max((d for d in depth.values()), default=0)

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from taglake.errors import InputError
 from taglake.tagdefs import expressions as X
+from taglake.tagdefs import identifiers
 from taglake.tagdefs.dag import DAG
 from taglake.tagdefs.families import (
     LOCK_FILE, dimension_values, expand, read_lock, template_fields,
@@ -457,9 +458,27 @@ class Loader:
         self._source_columns[name] = columns
         return columns
 
+    def _identity_rules(self):
+        """tagdefs/identity.yaml: the canonical forms `canonical_id(...)` expands to."""
+        return identifiers.rules_for(self.root)
+
+    def _identifier_columns(self, source: str) -> dict[str, str]:
+        """Columns of a source that hold identifiers (column -> type): its OneID keys, and what
+        identity.yaml declares for the same table."""
+        spec = self.sources[source]
+        columns = {col: t for key in spec.keys.values() if isinstance(key, IdentityKey) for t, col in key.identity.items()}
+        table = (spec.table or "").rsplit(".", 1)[-1]
+        for declared in self._identity_rules().sources:
+            if declared.table.rsplit(".", 1)[-1] == table:
+                columns.update({i.column: i.type for i in declared.identifiers})
+        return columns
+
     def _source_expr(self, source: str, text: str, file: str, line: int, path: str, aggregates: bool = False) -> X.Parsed | None:
         try:
             parsed = X.parse_checked(text, aggregates=aggregates)
+            for message in identifiers.presence_problems(parsed, self._identifier_columns(source)):
+                self.problems.add(file, line, path, message, code="expression")
+            parsed = identifiers.expand(parsed, self._identity_rules())
         except X.ExpressionProblem as err:
             self.problems.add(file, line, path, str(err), code="expression")
             return None
@@ -505,7 +524,7 @@ class Loader:
         family, origin = info.spec, info.origin
         sentinel = {dim: f"__{dim}__" for dim in family.by}
         try:
-            parsed = X.parse_checked(family.expr.format_map(sentinel))
+            parsed = identifiers.expand(X.parse_checked(family.expr.format_map(sentinel)), self._identity_rules())
         except (X.ExpressionProblem, KeyError, IndexError, ValueError) as err:
             self.problems.add(origin.file, origin.line, f"{origin.path}.expr", str(err), code="expression")
             return
@@ -563,7 +582,7 @@ class Loader:
 
         def tag_expr(key: str, text: str, boolean: bool = False) -> X.Parsed | None:
             try:
-                parsed = X.parse_checked(text)
+                parsed = identifiers.expand(X.parse_checked(text), self._identity_rules())
             except X.ExpressionProblem as err:
                 problem(key, str(err), "expression")
                 return None
@@ -641,7 +660,7 @@ class Loader:
             return []
         related = self.tags.get(relation.to, {})
         try:
-            parsed = X.parse_checked(spec.value)
+            parsed = identifiers.expand(X.parse_checked(spec.value), self._identity_rules())
         except X.ExpressionProblem as err:
             problem("value", str(err), "expression")
             return []
