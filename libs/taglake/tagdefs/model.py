@@ -267,7 +267,7 @@ class RuleTag(TagMeta):
 
 
 class RfmThresholds(Strict):
-    recency: float      # days since: at most this is "recent"
+    recency: float      # days: recent = an event in the last N days (days since < N, as `window: N`)
     frequency: float    # at least this is "frequent"
     monetary: float     # at least this is "high value"
 
