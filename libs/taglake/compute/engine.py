@@ -59,6 +59,10 @@ class SubjectResult:
     seconds: float
     version_changes: int = 0
     expired: list[dt.date] = field(default_factory=list)
+    #: Percentile bucket -> members per label, and the run's warnings (an empty label). Quality
+    #: checks (DOMAIN.md "Quality") are meant to read both from here and record them per snapshot.
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +75,8 @@ class _State:
     family_tags: set[str] = field(default_factory=set)
     written: dict[str, int] = field(default_factory=dict)   # group -> Delta version written
     rows_scanned: int = 0
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)   # percentile bucket -> label -> members
+    warnings: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -243,7 +249,8 @@ class TagRun:
                 frame = state.core.select("*", F.lit(self.date).alias(SNAPSHOT))
                 if family_inputs:
                     frame = frame.join(self._stored_tags(state, family_inputs), on=KEY, how="left")
-                result = run_step.derived(self.spark, frame, step, keep)
+                result, cuts = run_step.derived(self.spark, frame, step, keep)
+                self._label_counts(state, cuts)
             elif isinstance(step, CrossLookupStep):
                 related = self.related_tags(step.related, sorted(step.related_inputs), states)
                 result = run_step.cross_lookup(self.spark, state.core, step, related, keep)
@@ -261,6 +268,16 @@ class TagRun:
                         self._write_group(state, group, result.select(KEY, *tags), current)
                 result = result.drop(*family_out)
             state.core = self._checkpoint(result)
+
+    def _label_counts(self, state: _State, cuts) -> None:
+        """Members per label of each percentile bucket; an empty label is a warning of the run."""
+        for c in cuts:
+            state.labels[c.tag] = dict(zip(c.labels, c.members))
+            for label in c.empty_labels():
+                message = (f"{state.plan.subject}.{c.tag}: label {label} has no members "
+                           f"({c.distinct} distinct values for {len(c.labels)} labels)")
+                log.warning("%s", message)
+                state.warnings.append(message)
 
     def _stored_tags(self, state: _State, tags: list[str]) -> DataFrame:
         """Family tags written earlier in this run, read back from their groups at this date, for
@@ -357,7 +374,7 @@ class TagRun:
                           fills[subject])
             results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
                                          state.rows_scanned, round(time.perf_counter() - state.started, 1),
-                                         len(changes[subject]), expired))
+                                         len(changes[subject]), expired, state.labels, state.warnings))
         return results
 
 
