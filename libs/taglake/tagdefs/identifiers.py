@@ -62,17 +62,20 @@ def expand(parsed: Parsed, config) -> Parsed:
         return parsed
     from taglake.identity.normalize import canonical_sql
 
-    tree = parsed.tree.copy()
-    for call in _calls(tree):
-        id_type = id_type_of(call, parsed.text, config.id_types)
-        value = call.expressions[1]
-        placeholder = "__canonical_input__"
-        text = canonical_sql(id_type, quote_identifier(placeholder), config)
-        replacement = sqlglot.parse_one(text, read="spark")
+    placeholder = "__canonical_input__"
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.Anonymous) and str(node.this).lower() == FUNCTION):
+            return node
+        id_type = id_type_of(node, parsed.text, config.id_types)
+        value = node.expressions[1]
+        replacement = sqlglot.parse_one(canonical_sql(id_type, quote_identifier(placeholder), config), read="spark")
         # The value expression goes where the placeholder column is (a column, or any expression).
         replacement = replacement.transform(
             lambda n: exp.Paren(this=value.copy()) if isinstance(n, exp.Column) and n.name == placeholder else n)
-        call.replace(exp.Paren(this=replacement))
+        return exp.Paren(this=replacement)
+
+    tree = parsed.tree.copy().transform(swap)
     return Parsed(parsed.text, tree, parsed.columns)
 
 
