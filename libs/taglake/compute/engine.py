@@ -185,31 +185,39 @@ class TagRun:
         return df.checkpoint(eager=True)
 
     def _scan(self, state: _State, todo: list) -> None:
-        by_source: dict[str, list] = defaultdict(list)
+        # One read per table for all its steps, keys resolved once: sources that are filters of the
+        # same table (orders and refunds) share the scan, each step keeping its source's filter.
+        by_table: dict[tuple, list] = defaultdict(list)
         for step in todo:
-            by_source[step.read.source].append(step)
+            r = step.read
+            by_table[(r.table, r.lookups, r.key_column, r.identity, r.time_column)].append(step)
         parts: list[DataFrame] = []
         outputs: list[Output] = []
         cached: list[DataFrame] = []
-        for source, source_steps in sorted(by_source.items()):
-            # One read per source for all its steps: the union of the columns they need.
-            columns = tuple(sorted({c for s in source_steps for c in s.read.columns}))
-            read = replace(source_steps[0].read, columns=columns)
-            with progress(f"tags[{state.plan.subject}] source {source}") as current:
+        for table_steps in sorted(by_table.values(), key=lambda steps: min(s.read.source for s in steps)):
+            columns = tuple(sorted({c for s in table_steps for c in s.read.columns}))
+            filters = sorted({s.read.where_sql or "" for s in table_steps})
+            shared = filters[0] or None if len(filters) == 1 else (
+                None if "" in filters else " OR ".join(f"({f})" for f in filters))
+            read = replace(table_steps[0].read, columns=columns, where_sql=shared)
+            sources = ", ".join(sorted({s.read.source for s in table_steps}))
+            with progress(f"tags[{state.plan.subject}] source {sources}") as current:
                 rows = self._rows(read).persist(StorageLevel.DISK_ONLY)
                 cached.append(rows)
                 scanned = rows.count()
                 state.rows_scanned += scanned
-                current.count(rows=scanned, steps=len(source_steps))
-                for step in source_steps:
+                current.count(rows=scanned, steps=len(table_steps))
+                for step in table_steps:
+                    own = step.read.where_sql
+                    step_rows = rows.where(own) if own and len(filters) > 1 else rows
                     if isinstance(step, AggregateStep):
-                        parts.append(run_step.aggregate(self.spark, rows, step))
+                        parts.append(run_step.aggregate(self.spark, step_rows, step))
                         outputs += step.outputs
                     elif isinstance(step, PreferenceStep):
-                        parts.append(run_step.preference(self.spark, rows, step))
+                        parts.append(run_step.preference(self.spark, step_rows, step))
                         outputs += step.outputs
                     elif isinstance(step, FamilyStep):
-                        self._family(state, rows, step)
+                        self._family(state, step_rows, step)
         core_outputs = [o for o in outputs if o.name not in state.family_tags]
         if core_outputs:
             # One job joins every scalar result to the population while the sources are cached.
