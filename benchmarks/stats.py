@@ -19,9 +19,9 @@ import datetime as dt
 import statistics
 import time
 
+from taglake.core.expressions import quote_identifier as q
 from taglake.snapshots.layout import SNAPSHOT_COLUMN
 from taglake.snapshots.stats import distinct_sql
-from taglake.tagdefs.expressions import quote_identifier as q
 
 DATE = dt.date(2026, 11, 22)
 

@@ -178,14 +178,14 @@ def run_taglake(spark, settings, root: Path, engine=None) -> tuple[Row, object]:
 
 def naive_engine():
     """TagRun whose families are computed the naive way: filtered aggregates over the raw rows."""
+    from taglake.compiler import sqlkit
     from taglake.compiler.builders.family import standalone_sql
     from taglake.compiler.plan import KEY, SNAPSHOT, Output
-    from taglake.compiler import sqlkit
     from taglake.compute import steps as run_step
     from taglake.compute.engine import TagRun, parallel
+    from taglake.core.expressions import quote_identifier as q
     from taglake.progress import step as progress
     from taglake.snapshots.layout import by_group
-    from taglake.tagdefs.expressions import quote_identifier as q
 
     class NaiveRun(TagRun):
         #: Compute only every `sample`-th family column group (1: all of them). With a sample, the
@@ -221,9 +221,9 @@ def naive_engine():
 def run_floor(spark, settings, source_db: str, reference_db: str) -> Row:
     """Scan the member sources once; write tables shaped like taglake's output at its fill rates."""
     from taglake.compute.writer import GroupWriter
+    from taglake.core.expressions import quote_identifier as q
     from taglake.snapshots import registry
     from taglake.snapshots.layout import SNAPSHOT_COLUMN, by_group
-    from taglake.tagdefs.expressions import quote_identifier as q
 
     reference = settings.with_overrides(database=reference_db)
     placements = registry.placements(spark, reference, "member")

@@ -44,13 +44,31 @@ STAGES: list[Stage] = [
 ]
 
 
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 @dataclass
 class RunContext:
+    """One run, carried through every stage: one run id, one date, one loaded tag library."""
+
     spark: Any
     settings: Settings
     date: dt.date
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    run_id: str = field(default_factory=new_run_id)
     options: dict[str, Any] = field(default_factory=dict)
+    loaded: Any = field(default=None, repr=False)   # the tag library, once a stage asked for it
+
+    @property
+    def library(self) -> Any:
+        """tagdefs/ as the conf names it, loaded (and validated) once per run."""
+        if self.loaded is None:
+            from pathlib import Path
+
+            from taglake.tagdefs import load_library
+
+            self.loaded = load_library(Path(self.settings.path(self.settings.tagdefs)), database=self.settings.database)
+        return self.loaded
 
 
 @dataclass

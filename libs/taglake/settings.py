@@ -10,40 +10,35 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from taglake.core.model import Strict
+from taglake.core.problems import DefinitionError, ProblemLog
+from taglake.core.yamlio import YamlProblem, load_file
 from taglake.errors import ConfigError
 
 #: The checkout this package was installed from (editable install): libs/taglake/ -> repo root.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV = "local"
 
+class SettingsError(DefinitionError, ConfigError):
+    """conf/<env>.yaml has invalid settings; carries every problem found."""
 
-class StrictModel(BaseModel):
-    """Rejects unknown keys, so a typo in a YAML file fails loudly instead of being ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SparkSettings(StrictModel):
+class SparkSettings(Strict):
     master: str | None = None
     app_name: str = "taglake"
     driver_memory: str | None = None
     conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
-
-class JarSettings(StrictModel):
+class JarSettings(Strict):
     packages: list[str] = Field(default_factory=list)
     ivy_cache: str | None = None
 
-
-class RetentionSettings(StrictModel):
+class RetentionSettings(Strict):
     daily: int = Field(7, ge=1)
     month_ends: int = Field(12, ge=0)
 
-
-class TagSettings(StrictModel):
+class TagSettings(Strict):
     #: Tag columns per physical Delta table (column group). Measured: writing the same cells as
     #: groups of <= 500 columns costs 5-6x less than one 5,000-column table (docs/storage.md).
     group_size: int = Field(250, ge=10, le=5000)
@@ -55,13 +50,17 @@ class TagSettings(StrictModel):
     #: Column groups written (and measured) concurrently: each is an independent Spark job and
     #: Delta commit, so small groups overlap their fixed costs instead of queueing.
     parallel_writes: int = Field(2, ge=1, le=64)
+    #: Subjects per key bucket. Every column group of a snapshot is written in the same buckets,
+    #: sorted by key (one file per bucket and group): a point lookup opens one bucket, a full scan
+    #: runs one task per bucket (docs/storage.md).
+    rows_per_bucket: int = Field(250_000, ge=100)
 
 
 #: The Spark setting `timezone` drives; set through `timezone`, never directly (one place).
 SESSION_TIMEZONE = "spark.sql.session.timeZone"
 
 
-class Settings(StrictModel):
+class Settings(Strict):
     name: str
     #: The time zone of every day boundary (windows, days since, the snapshot date) and of
     #: hour() / dayofweek() in tag expressions: an IANA name (Asia/Shanghai) or UTC.
@@ -113,7 +112,6 @@ class Settings(StrictModel):
     def with_overrides(self, **changes: Any) -> Settings:
         return self.model_copy(update=changes)
 
-
 def conf_path(conf: str | os.PathLike[str] | None) -> Path:
     """Map `--conf` (an environment name such as `local`, or a YAML path) to a file."""
     conf = conf or os.environ.get("TAGLAKE_CONF") or DEFAULT_ENV
@@ -121,7 +119,6 @@ def conf_path(conf: str | os.PathLike[str] | None) -> Path:
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
         return candidate.resolve()
     return PROJECT_ROOT / "conf" / f"{conf}.yaml"
-
 
 def load_settings(conf: str | os.PathLike[str] | None = None) -> Settings:
     path = conf_path(conf)
@@ -132,18 +129,16 @@ def load_settings(conf: str | os.PathLike[str] | None = None) -> Settings:
             f"pass --conf with a YAML path or one of: {', '.join(known) or 'none'}"
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raw = load_file(path) or {}
+    except YamlProblem as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
     try:
         # conf/ sits in the project root; relative paths in it are relative to that root.
         return Settings(**raw, root=path.parent.parent)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        problems = ProblemLog()
+        problems.pydantic(exc, raw, file=str(path), line=1, model=Settings)
+        problems.raise_if_any(str(path), SettingsError)
+        raise  # pragma: no cover - a ValidationError always has errors

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from taglake.errors import InputError
+from taglake.identity.config import DEFAULT_ID_TYPES as ID_TYPES
 from taglake.identity.config import IdentityConfig, IdentityConfigError, load_identity_config
 from taglake.identity.job import identity_config_path
-from taglake.identity.mapping import ID_TYPES
 from taglake.settings import load_settings
 
 
@@ -61,15 +61,15 @@ guards:
     assert text.startswith(f"10 problems in {path}")
     expected = [
         f"{path}:4 types.phone.pattern: '^1[3-9' is not a valid regular expression",
-        f"{path}:5 types.phone.lowr: unknown key (allowed: trim, remove, strip_prefix, lower, pattern, blocklist)",
+        f"{path}:5 types.phone.lowr: unknown key 'lowr' (allowed: trim, remove, strip_prefix, lower, pattern, blocklist)",
         f"{path}:10 sources[0].identifiers[0].type: 'phon' is not an identifier type (allowed: cookie_id, device_id,",
         f"{path}:11 sources[1].name: 'a' is already used by sources[0]",
         f"{path}:12 sources[1].table: 'bad table' is not valid (allowed: a table name or database.table",
-        f"{path}:13 sources[1].where: 'x = = 1': not a valid Spark SQL condition",
-        f"{path}:14 sources[1].identifiers: []: List should have at least 1 item",
-        f"{path}:17 guards.caps[0].max: 0: Input should be greater than or equal to 1",
+        f"{path}:13 sources[1].where: cannot parse 'x = = 1'",
+        f"{path}:14 sources[1].identifiers: [] is not valid: List should have at least 1 item",
+        f"{path}:17 guards.caps[0].max: 0 is not valid: Input should be greater than or equal to 1",
         f"{path}:17 guards.caps[0].neighbour: 'member' is not an identifier type",
-        f"{path}:18 guards.on_oversize: 'explode': Input should be 'isolate', 'keep' or 'fail'",
+        f"{path}:18 guards.on_oversize: 'explode' is not valid: Input should be 'isolate', 'keep' or 'fail'",
     ]
     for line in expected:
         assert line in text, line
@@ -77,7 +77,7 @@ guards:
 
 
 def test_unknown_top_level_key_and_bad_yaml(tmp_path):
-    with pytest.raises(IdentityConfigError, match=r"identity.yaml:2 sourcse: unknown key \(allowed: version, types, sources"):
+    with pytest.raises(IdentityConfigError, match=r"identity.yaml:2 sourcse: unknown key 'sourcse' \(allowed: version, types, sources"):
         load_identity_config(write(tmp_path, "version: 1\nsourcse: []\n"))
     with pytest.raises(IdentityConfigError, match=r"identity.yaml:3: not valid YAML"):
         load_identity_config(write(tmp_path, "version: 1\nsources: [\n"))
@@ -99,7 +99,7 @@ sources:
 """)
     with pytest.raises(IdentityConfigError) as caught:
         load_identity_config(path)
-    assert "subqueries" in str(caught.value) and "rand() is not deterministic" in str(caught.value)
+    assert "contains a subquery" in str(caught.value) and "calls rand(), which is non-deterministic" in str(caught.value)
 
 
 def test_custom_type_and_missing_file(tmp_path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from taglake.identity.config import IdentityConfig, load_identity_config
 from taglake.identity.job import identity_config_path
@@ -77,7 +79,9 @@ def test_spark_matches_the_oracle(spark):
     """The Spark expressions (Java regex) and the plain-Python oracle agree on every case."""
     from pyspark.sql import functions as F
 
-    from taglake.identity.normalize import canonical as spark_canonical, canonical_sql, classify
+    from taglake.identity.normalize import canonical as spark_canonical
+    from taglake.identity.normalize import classify
+    from taglake.identity.procedure import canonical_sql
 
     extra = [("phone", f"+86 1{d}{d}0 000 {d}{d}{d}{d}") for d in "3456789"] + [
         ("email", "  MiXeD.Case+tag@Example.COM  "), ("member_id", "m-" + "x" * 70)]

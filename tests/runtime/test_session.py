@@ -60,5 +60,5 @@ def test_the_time_zone_is_one_declared_setting(tmp_path):
             load_settings(path)
         assert message in str(err.value) and "bad.yaml" in str(err.value)
     path.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != "timezone"}, allow_unicode=True))
-    with pytest.raises(ConfigError, match="timezone: Field required"):
+    with pytest.raises(ConfigError, match="timezone: required key is missing"):
         load_settings(path)

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
+from taglake.core.retention import expired, month_ends
 from taglake.snapshots.layout import Placement, assign, by_group
-from taglake.snapshots.retention import expired, month_ends
 
 
 def test_new_tags_fill_groups_and_existing_never_move():

@@ -1,6 +1,6 @@
 import pytest
 
-from taglake.tagdefs.dag import DAG, CycleError
+from taglake.core.dag import DAG, CycleError
 
 
 def test_layers_and_closures():

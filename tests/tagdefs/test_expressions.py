@@ -2,7 +2,7 @@
 
 import pytest
 
-from taglake.tagdefs import expressions as X
+from taglake.core import expressions as X
 
 
 @pytest.mark.parametrize("text, fragment", [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from taglake.core.expressions import ExpressionProblem, parse_checked, render
 from taglake.identity.config import IdentityConfig
-from taglake.identity.normalize import canonical_sql
-from taglake.tagdefs.expressions import ExpressionProblem, parse_checked, render
+from taglake.identity.procedure import canonical_sql
 from taglake.tagdefs.identifiers import expand, presence_problems
 
 DEFAULT = IdentityConfig.default()

@@ -61,7 +61,7 @@ def test_days_since_comparisons_follow_the_last_n_days_convention(library):
     `<=` or `>` against a number would mix conventions (`<= 29` next to `< 30`)."""
     from sqlglot import exp
 
-    from taglake.tagdefs.expressions import parse
+    from taglake.core.expressions import parse
 
     days = {t.name for t in library.all_tags()
             if (t.kind == "recency" and getattr(t.spec, "output", "days_since") == "days_since")

@@ -94,3 +94,16 @@ def test_cli_validate_prints_problems_and_exits_non_zero(tmp_path, capsys):
 def test_cli_validate_passes_on_the_fixture(tmp_path, capsys):
     assert main(["validate", "--offline", "--tagdefs", str(library_with(tmp_path))]) == 0
     assert "OK:" in capsys.readouterr().out
+
+
+def test_an_identifier_type_declared_in_identity_yaml_keys_sources(tmp_path):
+    """One list of identifier types: a type identity.yaml declares is accepted by tag sources."""
+    root = library_with(tmp_path)
+    (root / "identity.yaml").write_text("types:\n  alipay_id: {pattern: '^2088\\\\d{12}$'}\n", encoding="utf-8")
+    (root / "tags" / "pay.yaml").write_text(
+        "sources:\n  pay:\n    table: src_orders\n    keys:\n      member: {identity: {alipay_id: member_id}}\n", encoding="utf-8")
+    library = load_library(root)
+    assert "alipay_id" in library.id_types and "phone" in library.id_types
+    (root / "identity.yaml").unlink()
+    with pytest.raises(TagDefError, match="unknown identifier type 'alipay_id'"):
+        load_library(root)

@@ -7,23 +7,25 @@ import logging
 
 import click
 
-from taglake.cli.app import DATE, AppContext, cli, common_options, pass_app
+from taglake.cli.app import AppContext, cli, common_options, pass_app
+from taglake.cli.options import date_option
 
 log = logging.getLogger(__name__)
-
-DEFAULT_DATE = dt.date(2026, 11, 22)
-
 
 @cli.command()
 @common_options
 @pass_app
 def setup(app: AppContext) -> None:
-    """Fetch the JVM-side jars (Delta) from Maven Central into the local cache, once.
+    """Fetch the JVM-side jars (Delta) from Maven Central into the local cache, once, and compile
+    taglake's own reader (jvm/, the serving tables' data source) with javac.
 
     Later Spark sessions load the cached jars and never download mid-run. `make setup` calls this.
     """
-    from taglake.runtime.java import check_java
+    from pathlib import Path
+
     from taglake.runtime.jars import resolve_jars
+    from taglake.runtime.java import check_java
+    from taglake.runtime.jvm import wide_jar
 
     settings = app.settings
     major = check_java()
@@ -31,7 +33,9 @@ def setup(app: AppContext) -> None:
         click.echo(f"conf {settings.name!r} has no jars.ivy_cache: spark-submit --packages resolves the jars there.")
         return
     jars = resolve_jars(settings.jars.packages, settings.path(settings.jars.ivy_cache))
-    click.echo(f"Java {major} OK; {len(jars)} jar(s) cached in {settings.path(settings.jars.ivy_cache)}")
+    reader = wide_jar(Path(settings.path(settings.jars.ivy_cache)).parent / "jvm")
+    click.echo(f"Java {major} OK; {len(jars)} jar(s) cached in {settings.path(settings.jars.ivy_cache)}; "
+               f"taglake's reader built: {reader}")
 
 
 @cli.command("demo-data")
@@ -39,8 +43,7 @@ def setup(app: AppContext) -> None:
               help="tiny ≈ 2k persons (tests, seconds); small ≈ 100k (demo, minutes); "
                    "medium ≈ 1M persons / 20M events; large ≈ 10M persons (benchmarks).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same data, byte for byte.")
-@click.option("--end-date", type=DATE, default=str(DEFAULT_DATE), show_default=True,
-              help="Last day covered by the generated events (history runs two years back).")
+@date_option("Last day covered by the generated events (history runs two years back).", name="--end-date")
 @common_options
 @pass_app
 def demo_data(app: AppContext, scale: str, seed: int, end_date: dt.date) -> None:
@@ -59,8 +62,7 @@ def demo_data(app: AppContext, scale: str, seed: int, end_date: dt.date) -> None
 
 
 @cli.command()
-@click.option("--date", "date", type=DATE, default=str(DEFAULT_DATE), show_default=True,
-              help="Snapshot date: windows end on this day.")
+@date_option("Snapshot date: windows end on this day.")
 @click.option("--only", multiple=True, metavar="STAGE", help="Run only these stages (repeatable).")
 @click.option("--skip", multiple=True, metavar="STAGE", help="Skip these stages (repeatable).")
 @common_options
@@ -91,7 +93,7 @@ def _print_reports(reports) -> None:
 
 @cli.command()
 @click.option("--scale", type=click.Choice(["tiny", "small", "medium", "large"]), default="small", show_default=True)
-@click.option("--date", "date", type=DATE, default=str(DEFAULT_DATE), show_default=True)
+@date_option()
 @click.option("--seed", type=int, default=42, show_default=True)
 @common_options
 @pass_app
@@ -114,10 +116,12 @@ def demo(app: AppContext, scale: str, date: dt.date, seed: int) -> None:
     click.echo(
         f"\nResults are Delta tables in the catalog database {db!r} "
         f"(files under {settings.path(settings.warehouse)}). Try:\n"
-        f"  taglake sql \"SELECT oneid, lifecycle_stage, rfm_cell, spend_365d FROM {db}.tags_member_latest LIMIT 10\"\n"
-        f"  taglake sql \"SELECT city_tier, round(avg(high_value_member_share_365d), 3) AS hv_share FROM {db}.tags_store_latest GROUP BY city_tier\"\n"
+        f'  taglake sql "SELECT oneid, lifecycle_stage, rfm_cell, spend_365d FROM {db}.tags_member_latest LIMIT 10"\n'
+        f'  taglake sql "SELECT city_tier, round(avg(high_value_member_share_365d), 3) AS hv_share '
+        f'FROM {db}.tags_store_latest GROUP BY city_tier"\n'
         f"  taglake sql \"SELECT segment, size, entered, exited FROM {db}.segment_stats WHERE snapshot_date = DATE'{date}'\"\n"
-        f"  taglake explain rfm_cell    |    taglake list --family category_spend    |    taglake profile high_value_active --tags city,age_band\n"
+        "  taglake explain rfm_cell    |    taglake list --family category_spend    |    "
+        "taglake profile high_value_active --tags city,age_band\n"
         "Any Spark session configured like conf/local.yaml reads the same catalog (SELECT * FROM taglake.<table>)."
     )
 

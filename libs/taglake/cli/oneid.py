@@ -6,13 +6,13 @@ import datetime as dt
 
 import click
 
-from taglake.cli.app import DATE, AppContext, cli, common_options, pass_app
+from taglake.cli.app import AppContext, cli, common_options, pass_app
+from taglake.cli.options import date_option
 
 
 @cli.command()
-@click.option("--date", "date", type=DATE, required=True,
-              help="Snapshot date: source rows seen after this day are ignored; OneIDs carry over "
-                   "from the latest earlier run.")
+@date_option("Snapshot date: source rows seen after this day are ignored; OneIDs carry over "
+                   "from the latest earlier run.", required=True)
 @click.option("--rebuild", is_flag=True,
               help="Rebuild the identity graph from the sources alone, applying today's blocklists and caps "
                    "to all history (use after changing tagdefs/identity.yaml). OneIDs are kept wherever "

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import click
 
-from taglake.cli.app import DATE, AppContext, cli, common_options, pass_app
-from taglake.cli.commands import DEFAULT_DATE
+from taglake.cli.app import AppContext, cli, common_options, pass_app
+from taglake.cli.options import date_option, tagdefs_option
 
-tagdefs_option = click.option("--tagdefs", metavar="DIR", help="Tag definitions folder (default: `tagdefs` from the conf).")
 segments_option = click.option("--segments", "segments_dir", metavar="DIR",
                                help="Segment definitions folder (default: <tagdefs>/segments).")
 
@@ -23,8 +22,7 @@ def _split(values: tuple[str, ...] | str | None) -> list[str]:
 
 
 @cli.command()
-@click.option("--date", "date", type=DATE, default=str(DEFAULT_DATE), show_default=True,
-              help="Tag snapshot date to evaluate on.")
+@date_option("Tag snapshot date to evaluate on.")
 @click.option("--segment", "names", multiple=True, metavar="NAME",
               help="Only these segments (repeatable or comma-separated); default: every active segment.")
 @click.option("--check", is_flag=True, help="Only validate the definitions and show the plan (no Spark).")
@@ -79,7 +77,7 @@ def segments(app: AppContext, date: dt.date, names: tuple[str, ...], check: bool
 @click.option("--vs", "base", metavar="SEGMENT[:GROUP]", help="Compare with this segment (or split group) instead of everyone.")
 @click.option("--tags", "tags", multiple=True, metavar="T1,T2",
               help="Tags to profile (comma-separated or repeated); default: the segment's profile_tags.")
-@click.option("--date", "date", type=DATE, help="Snapshot date (default: the latest date the segment was evaluated).")
+@date_option("Snapshot date (default: the latest date the segment was evaluated).", default=False)
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the portrait to this CSV file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True,
               help="Print a terminal table, or CSV on standard output.")
@@ -129,7 +127,7 @@ def profile(app: AppContext, segment: str, base: str | None, tags: tuple[str, ..
 
 @cli.command()
 @click.argument("segment")
-@click.option("--date", "date", type=DATE, required=True, help="Snapshot date of the membership to export.")
+@date_option("Snapshot date of the membership to export.", required=True)
 @click.option("--columns", "columns", multiple=True, metavar="C1,C2",
               help="Tags and identifiers (phone, email, wechat_unionid, ...) to include; comma-separated or repeated.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)

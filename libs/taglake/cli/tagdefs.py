@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from taglake.cli.app import DATE, AppContext, cli, common_options, pass_app
-from taglake.cli.commands import DEFAULT_DATE
+from taglake.cli.app import AppContext, cli, common_options, pass_app
+from taglake.cli.options import date_option, tagdefs_option
 
 
 def _root(app: AppContext, tagdefs: str | None) -> Path:
@@ -25,7 +25,6 @@ def _library(app: AppContext, tagdefs: str | None, schemas=None):
     return load_library(_root(app, tagdefs), schemas=schemas, database=app.settings.database)
 
 
-tagdefs_option = click.option("--tagdefs", metavar="DIR", help="Tag definitions folder (default: `tagdefs` from the conf).")
 
 
 @cli.command()
@@ -172,7 +171,8 @@ def explain(app: AppContext, tag: str, tagdefs: str | None) -> None:
         from taglake.compiler import sqlkit
 
         measure = sqlkit.aggregate("sum" if c.measure_sql else "count", c.condition_sql, c.measure_sql)
-        rows.append(("compiled", f"phase 1 per (key, value = {c.dimension_sql}): {measure}\nphase 2 per key: {c.pick_sql.replace('{m}', 'measure')}"))
+        pick = c.pick_sql.replace("{m}", "measure")
+        rows.append(("compiled", f"phase 1 per (key, value = {c.dimension_sql}): {measure}\nphase 2 per key: {pick}"))
     elif isinstance(c, FamilySql):
         from taglake.compiler.builders.family import standalone_sql
 
@@ -219,7 +219,9 @@ def graph(app: AppContext, tagdefs: str | None, tag: str | None, subject: str | 
             return f"{ref.subject}.family.{t.family}"
         return str(ref)
 
-    edges = sorted({(label(dep), label(n)) for n in nodes for dep in dag.dependencies(n) if dep in nodes} - {(a, a) for a in map(label, nodes)})
+    edges = sorted(
+        {(label(dep), label(n)) for n in nodes for dep in dag.dependencies(n) if dep in nodes} - {(a, a) for a in map(label, nodes)}
+    )
     names = sorted({label(n) for n in nodes})
     ident = {name: f"n{i}" for i, name in enumerate(names)}
     if fmt == "dot":
@@ -239,7 +241,7 @@ def graph(app: AppContext, tagdefs: str | None, tag: str | None, subject: str | 
 
 @cli.command()
 @tagdefs_option
-@click.option("--date", "date", type=DATE, default=str(DEFAULT_DATE), show_default=True, help="Data up to this date.")
+@date_option("Data up to this date.")
 @common_options
 @pass_app
 def discover(app: AppContext, tagdefs: str | None, date: dt.date) -> None:

@@ -6,18 +6,17 @@ import datetime as dt
 
 import click
 
-from taglake.cli.app import DATE, AppContext, cli, common_options, pass_app
-from taglake.cli.commands import DEFAULT_DATE
+from taglake.cli.app import AppContext, cli, common_options, pass_app
+from taglake.cli.options import date_option, tagdefs_option
 
 
 @cli.command()
 @click.option("--subject", "subjects", multiple=True, metavar="SUBJECT",
               help="Subject(s) to compute (repeatable). Default: every subject, in dependency order.")
-@click.option("--date", "date", type=DATE, default=str(DEFAULT_DATE), show_default=True,
-              help="Snapshot date: windows end on this day (inclusive).")
+@date_option("Snapshot date: windows end on this day (inclusive).")
 @click.option("--status", "statuses", multiple=True, metavar="STATUS",
               help="Compute tags with these lifecycle statuses (default: conf tags.statuses, i.e. online).")
-@click.option("--tagdefs", metavar="DIR", help="Tag definitions folder (default: `tagdefs` from the conf).")
+@tagdefs_option
 @common_options
 @pass_app
 def tags(app: AppContext, subjects: tuple[str, ...], date: dt.date, statuses: tuple[str, ...], tagdefs: str | None) -> None:
@@ -42,7 +41,9 @@ def tags(app: AppContext, subjects: tuple[str, ...], date: dt.date, statuses: tu
         for warning in r.warnings:
             click.echo(f"  warning: {warning}")
     db = app.settings.database
-    click.echo(f"Query: SELECT * FROM {db}.tags_<subject>_latest  |  as of a date: ... FROM {db}.tags_<subject> WHERE snapshot_date = DATE'{date}'")
+    click.echo(
+        f"Query: SELECT * FROM {db}.tags_<subject>_latest  |  as of a date: ... FROM {db}.tags_<subject> WHERE snapshot_date = DATE'{date}'"
+    )
 
 
 @cli.command()
@@ -50,7 +51,7 @@ def tags(app: AppContext, subjects: tuple[str, ...], date: dt.date, statuses: tu
 @common_options
 @pass_app
 def snapshots(app: AppContext, subject: str | None) -> None:
-    """List the retained tag snapshots: date, tags, rows, definitions hash, Delta versions."""
+    """List the retained tag snapshots: date, tags, rows, definitions hash, column groups, key buckets."""
     from rich.console import Console
     from rich.table import Table
 
@@ -64,9 +65,18 @@ def snapshots(app: AppContext, subject: str | None) -> None:
     if subject:
         df = df.where(df.subject == subject)
     table = Table(title="tag snapshots", title_justify="left")
-    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups"):
+    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups", "buckets"):
         table.add_column(col)
     for r in df.orderBy("subject", "snapshot_date").collect():
-        table.add_row(r.subject, str(r.snapshot_date), r.status, f"{r.tag_count:,}", f"{r.row_count:,}", r.definitions_hash,
-                      f"{r.seconds:.1f}", str(len(r.group_versions or {})))
+        table.add_row(
+            r.subject,
+            str(r.snapshot_date),
+            r.status,
+            f"{r.tag_count:,}",
+            f"{r.row_count:,}",
+            r.definitions_hash,
+            f"{r.seconds:.1f}",
+            str(len(r.group_versions or {})),
+            str(r.asDict().get("buckets") or "—"),   # "—": written before the serving layout
+        )
     Console().print(table)

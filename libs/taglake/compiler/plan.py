@@ -12,6 +12,7 @@ Row-level names the engine provides when it reads a source:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 KEY = "__key"
 SNAPSHOT = "__snapshot_date"
@@ -54,6 +55,7 @@ class AggregateStep:
     read: SourceRead
     outputs: list[Output]
     kind: str = "aggregate"
+    order: ClassVar[int] = 0   # place among a depth's steps (plan order decides column groups)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class PreferenceStep:
     measures: list[tuple[str, str]]              # (alias, aggregate SQL) in phase 1, null outside its DIM_ID
     outputs: list[Output]                        # phase 2 SQL over DIM and the measure aliases
     kind: str = "preference"
+    order: ClassVar[int] = 1
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class FamilyStep:
     cells: list[FamilyCell]
     outputs: list[Output]                        # metadata of each cell's column (sql = standalone form)
     kind: str = "family"
+    order: ClassVar[int] = 2
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class DerivedStep:
     inputs: set[str] = field(default_factory=set)
     thresholds: list[Threshold] = field(default_factory=list)
     kind: str = "derived"
+    order: ClassVar[int] = 3
 
 
 @dataclass
@@ -131,6 +136,7 @@ class CrossLookupStep:
     outputs: list[Output]                        # SQL over the related subject's tag columns
     related_inputs: set[str] = field(default_factory=set)
     kind: str = "cross_lookup"
+    order: ClassVar[int] = 4
 
 
 @dataclass
@@ -147,8 +153,11 @@ class CrossAggregateStep:
     outputs: list[Output]                        # aggregate SQL over RELATED and related tag columns
     related_inputs: set[str] = field(default_factory=set)
     kind: str = "cross_aggregate"
+    order: ClassVar[int] = 5
 
 
+#: The built-in step types; a kind may bring its own (a dataclass with `subject`, `outputs`, `kind`,
+#: `order`, placed by its contribution and run by a runner registered in `taglake.compute.runners`).
 Step = AggregateStep | PreferenceStep | FamilyStep | DerivedStep | CrossLookupStep | CrossAggregateStep
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from taglake.compiler.plan import DAYS_AGO, TIME
-from taglake.tagdefs.expressions import Parsed, quote_identifier, quote_literal, render
+from taglake.core.expressions import Parsed, quote_identifier, quote_literal, render
 
 
 def col(name: str) -> str:

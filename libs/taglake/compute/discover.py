@@ -15,16 +15,15 @@ from taglake.compiler.compile import source_read
 from taglake.compute.sources import base_rows, table_frame
 from taglake.progress import step
 from taglake.settings import Settings
-from taglake.tagdefs.identifiers import parse
 from taglake.tagdefs.families import discover_key, write_lock
-from taglake.tagdefs.loader import Loader
+from taglake.tagdefs.identifiers import parse
+from taglake.tagdefs.loader import load_library
 
 log = logging.getLogger(__name__)
 
 
 def discover(spark, settings: Settings, root: Path, date: dt.date) -> dict[str, dict[str, dict]]:
-    loader = Loader(root, database=settings.database, ignore_lock=True)
-    library = loader.load()
+    library = load_library(root, database=settings.database, ignore_lock=True)
     found: dict[str, dict[str, dict]] = {}
     for name, info in sorted(library.families.items()):
         family = info.spec
@@ -37,7 +36,7 @@ def discover(spark, settings: Settings, root: Path, date: dt.date) -> dict[str, 
                     rows = table_frame(spark, settings, rule.table)
                     column = rule.column or spec.column
                 else:
-                    source = getattr(family, "source")
+                    source = family.source
                     rows = base_rows(spark, settings, source_read(library, source, family.subject), date)
                     column = rule.column or spec.column
                     if getattr(family, "where", None):

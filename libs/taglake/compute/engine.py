@@ -1,24 +1,24 @@
 """Compute a snapshot of tags: the compiled plan, depth by depth, into column-group Delta tables.
 
 Order of work for one run (one snapshot date, one or more subjects):
-  depth 0   per subject and source: the source is read and keyed once (persisted), then every
-            scan step on it runs — one GROUP BY for its scalar tags, preference steps, and its
+  depth 0   per subject and source table: the table is read and keyed once (persisted; sources
+            that filter the same table share the read), then every scan step on it runs — one GROUP BY for its scalar tags, preference steps, and its
             families in long form, each family column group written as soon as it is computed;
             the scalar results are joined to the subject's population: the *core* frame.
   depth d   per subject: derived tags as one select over the core (plus any family columns they
             read), cross-subject tags from related subjects' cores (or their stored snapshot when
             the related subject is not part of this run); checkpointed after every depth.
-  finally   core tags written to their column groups, statistics, registry, then the views are
-            re-pinned to the new Delta versions — the moment readers switch to the new snapshot.
+  finally   core tags written to their column groups, statistics, registry (with every group's files),
+            then the serving manifest is published — the moment readers switch to the new snapshot.
 Re-running a date replaces that date in every group (replaceWhere): idempotent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -28,22 +28,34 @@ from pyspark.sql import functions as F
 
 from taglake.compiler import compile_library
 from taglake.compiler.plan import (
-    KEY, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, FamilyStep, Output, Plan, PreferenceStep,
+    KEY,
+    SNAPSHOT,
+    AggregateStep,
+    CrossAggregateStep,
+    CrossLookupStep,
+    DerivedStep,
+    FamilyStep,
+    Output,
+    Plan,
+    PreferenceStep,
     SubjectPlan,
 )
 from taglake.compute import families as fam
 from taglake.compute import steps as run_step
+from taglake.compute.parallel import parallel
+from taglake.compute.runners import runner, runner_for
 from taglake.compute.sources import resolved_rows
 from taglake.compute.writer import GroupWriter
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
+from taglake.pipeline import new_run_id
 from taglake.progress import step as progress
 from taglake.settings import Settings
 from taglake.snapshots import read as snapshot_read
-from taglake.snapshots import registry, retention, views
+from taglake.snapshots import registry, retention, serving
 from taglake.snapshots.layout import Placement, assign, by_group, sparse_allowed
 from taglake.tagdefs.library import Library
-from taglake.tagdefs.expressions import quote_identifier as q
-from taglake.tagdefs.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +79,42 @@ class SubjectResult:
 
 @dataclass
 class _State:
+    """One subject's run: what the plan and the placements imply is derived once, here."""
+
     plan: SubjectPlan
     key: str                              # key column name in the tag tables
     population: DataFrame | None = None
     core: DataFrame | None = None         # __key + core tags computed so far
     placements: dict[str, Placement] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)   # column group -> its tags (placement order)
+    types: dict[str, str] = field(default_factory=dict)          # tag -> value type
+    sparse: bool = False                  # family groups may leave out subjects without data
+    fill: dict[str, str] = field(default_factory=dict)           # tag -> SQL default where a sparse group has no row
     family_tags: set[str] = field(default_factory=set)
     written: dict[str, int] = field(default_factory=dict)   # group -> Delta version written
+    files: dict[str, list[dict]] = field(default_factory=dict)   # group -> files written (by key bucket)
+    buckets: int = 1                      # key buckets of every group of this snapshot
     rows_scanned: int = 0
     labels: dict[str, dict[str, int]] = field(default_factory=dict)   # percentile bucket -> label -> members
     warnings: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
+    def place(self, placements: dict[str, Placement]) -> None:
+        self.placements = placements
+        self.groups = by_group(placements)
+        self.sparse = sparse_allowed(self.groups)
+        # Long-form family tags with a default (counts) read it where a sparse group has no row,
+        # when the subject's base group is a dense core group.
+        self.fill = {o.name: quote_literal(o.default) for _d, step in self.plan.steps if isinstance(step, FamilyStep)
+                     for o in step.outputs if o.default is not None} if self.sparse else {}
+
+    def groups_of(self, tags: list[str]) -> dict[str, list[str]]:
+        return by_group({t: self.placements[t] for t in tags})
+
 
 class TagRun:
     def __init__(self, spark, settings: Settings, library: Library, date: dt.date,
-                 subjects: list[str] | None = None, statuses: tuple[str, ...] | None = None):
+                 subjects: list[str] | None = None, statuses: tuple[str, ...] | None = None, run_id: str | None = None):
         self.spark, self.settings, self.library, self.date = spark, settings, library, date
         self.statuses = tuple(statuses or settings.tags.statuses)
         wanted = set(subjects) if subjects else None
@@ -92,7 +124,7 @@ class TagRun:
         self.plan: Plan = compile_library(library, self.statuses, wanted)
         self.subjects = sorted(wanted if wanted else self.plan.subjects)
         self.subjects = [s for s in self.subjects if s in self.plan.subjects]
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = run_id or new_run_id()
         self.writer = GroupWriter(spark, settings, date)
         self._mapping: DataFrame | None = None
         self._persisted: list[DataFrame] = []
@@ -169,14 +201,16 @@ class TagRun:
         clash = [o.name for o in outputs if o.name in (key, "snapshot_date")]
         if clash:
             raise DataError(f"tag name(s) {', '.join(clash)} of {subject} collide with the key or snapshot_date column")
-        state = _State(plan, key)
+        state = _State(plan, key, types={o.name: o.type for o in outputs})
         tags = self.library.tags[subject]
         ordered = [(o.name, tags[o.name].family) for o in outputs]
-        state.placements = assign(ordered, registry.placements(self.spark, self.settings, subject), self.settings.tags.group_size)
+        state.place(assign(ordered, registry.placements(self.spark, self.settings, subject), self.settings.tags.group_size))
         state.family_tags = {name for name, family in ordered if family}
         with progress(f"tags[{subject}] population") as current:
             state.population = self._checkpoint(self.population(plan))
-            current.count(rows=state.population.count())
+            rows = state.population.count()
+            state.buckets = serving.bucket_count(rows, self.settings.tags.rows_per_bucket)
+            current.count(rows=rows, buckets=state.buckets)
         state.core = state.population
         return state
 
@@ -210,14 +244,10 @@ class TagRun:
                 for step in table_steps:
                     own = step.read.where_sql
                     step_rows = rows.where(own) if own and len(filters) > 1 else rows
-                    if isinstance(step, AggregateStep):
-                        parts.append(run_step.aggregate(self.spark, step_rows, step))
+                    part = runner_for(step, scan=True)(self, state, step_rows, step)
+                    if part is not None:
+                        parts.append(part)
                         outputs += step.outputs
-                    elif isinstance(step, PreferenceStep):
-                        parts.append(run_step.preference(self.spark, step_rows, step))
-                        outputs += step.outputs
-                    elif isinstance(step, FamilyStep):
-                        self._family(state, step_rows, step)
         core_outputs = [o for o in outputs if o.name not in state.family_tags]
         if core_outputs:
             # One job joins every scalar result to the population while the sources are cached.
@@ -230,7 +260,7 @@ class TagRun:
     def _family(self, state: _State, rows: DataFrame, step: FamilyStep) -> None:
         group_of = {c.tag: state.placements[c.tag].group for c in step.cells}
         long, groups = fam.long_rows(self.spark, rows, step, group_of)
-        sparse = sparse_allowed(by_group(state.placements))
+        sparse = state.sparse
         if sparse:   # long rows of subjects outside the population (a filtered one) never reach a group
             long = long.join(state.population, on=KEY, how="left_semi")
         path = f"{self.settings.path(self.settings.checkpoint_dir)}/long/{self.run_id}/{step.family}"
@@ -251,27 +281,10 @@ class TagRun:
         subject = state.plan.subject
         for step in todo:
             keep = list(state.core.columns)
-            if isinstance(step, DerivedStep):
-                family_inputs = sorted(i for i in step.inputs if i in state.family_tags)
-                # Derived expressions may read `snapshot_date`: bound as a literal column.
-                frame = state.core.select("*", F.lit(self.date).alias(SNAPSHOT))
-                if family_inputs:
-                    frame = frame.join(self._stored_tags(state, family_inputs), on=KEY, how="left")
-                result, cuts = run_step.derived(self.spark, frame, step, keep)
-                self._label_counts(state, cuts)
-            elif isinstance(step, CrossLookupStep):
-                related = self.related_tags(step.related, sorted(step.related_inputs), states)
-                result = run_step.cross_lookup(self.spark, state.core, step, related, keep)
-            elif isinstance(step, CrossAggregateStep):
-                related = self.related_tags(step.related, sorted(step.related_inputs), states)
-                pairs = self._rows(step.read, step.related_read)
-                part = run_step.cross_aggregate(self.spark, pairs, step, related)
-                result = run_step.with_defaults(state.core, [part], step.outputs, keep=keep)
-            else:  # pragma: no cover
-                raise TypeError(type(step).__name__)
+            result = runner_for(step, scan=False)(self, state, step, states, keep)
             family_out = [o.name for o in step.outputs if o.name in state.family_tags]
             if family_out:
-                for group, tags in by_group({t: state.placements[t] for t in family_out}).items():
+                for group, tags in state.groups_of(family_out).items():
                     with progress(f"tags[{subject}] group {group}") as current:
                         self._write_group(state, group, result.select(KEY, *tags), current)
                 result = result.drop(*family_out)
@@ -291,21 +304,12 @@ class TagRun:
         """Family tags written earlier in this run, read back from their groups at this date, for
         every subject of the population (absent from a sparse group: the tag's default)."""
         frame = state.population.select(KEY)
-        for group, cols in by_group({t: state.placements[t] for t in tags}).items():
+        for group, cols in state.groups_of(tags).items():
             table = self.writer.table(state.plan.subject, group)
             part = self.spark.sql(f"SELECT {q(state.key)} AS {q(KEY)}, {', '.join(map(q, cols))} FROM {table} "
                                   f"WHERE snapshot_date = DATE'{self.date}'")
             frame = frame.join(part, on=KEY, how="left")
-        types = {o.name: o.type for o in state.plan.outputs()}
-        return snapshot_read.with_fill(frame, KEY, tags, self._fill(state), types)
-
-    def _fill(self, state: _State) -> dict[str, str]:
-        """Tag -> SQL default read where a sparse group has no row: the long-form family tags with a
-        default (counts), when the subject's base group is a dense core group."""
-        if not sparse_allowed(by_group(state.placements)):
-            return {}
-        return {o.name: quote_literal(o.default) for _d, step in state.plan.steps if isinstance(step, FamilyStep)
-                for o in step.outputs if o.default is not None}
+        return snapshot_read.with_fill(frame, KEY, tags, state.fill, state.types)
 
     def related_tags(self, subject: str, tags: list[str], states: dict[str, _State]) -> DataFrame:
         """A related subject's tags: from this run's core, or from its stored snapshot."""
@@ -325,38 +329,39 @@ class TagRun:
     # -- writing ------------------------------------------------------------------------------------
 
     def _write_group(self, state: _State, group: str, frame: DataFrame, current) -> None:
-        columns = by_group(state.placements)[group]
-        types = {o.name: o.type for o in state.plan.outputs()}
+        columns = state.groups[group]
+        types = state.types
         comments = {n: self.library.tags[state.plan.subject][n].display_name for n in columns if n in self.library.tags[state.plan.subject]}
         stats_cols = self.settings.tags.stats_columns.get(state.plan.subject, [])
-        version, rows = self.writer.write(state.plan.subject, state.key, group, frame, columns, types, comments, stats_cols)
-        state.written[group] = version
-        current.count(rows=rows, tags=len([c for c in columns if c in frame.columns]), version=version)
+        written = self.writer.write(state.plan.subject, state.key, group, frame, columns, types, comments, stats_cols,
+                                    state.buckets)
+        state.written[group] = written.version
+        state.files[group] = written.files
+        current.count(rows=written.rows, tags=len([c for c in columns if c in frame.columns]), version=written.version)
 
     def _write_core(self, state: _State) -> None:
         def write(group: str) -> None:
             with progress(f"tags[{state.plan.subject}] group {group}") as current:
                 self._write_group(state, group, state.core, current)
 
-        parallel(write, [g for g in by_group(state.placements) if g not in state.written], self.settings.tags.parallel_writes)
+        parallel(write, [g for g in state.groups if g not in state.written], self.settings.tags.parallel_writes)
 
     def _finish(self, states: list[_State]) -> list[SubjectResult]:
-        """Registry for every subject in one commit per table, then retention and the views:
-        readers switch to the new snapshots only now."""
+        """Registry for every subject in one commit per table, then retention and the serving
+        manifests: readers switch to the new snapshots only now."""
         names = [s.plan.subject for s in states]
         subjects_sql = ", ".join(f"'{n}'" for n in names)
         stats, snapshots, changes, fills = [], [], {}, {}
         with progress("tags: statistics and registry") as current:
             for state in states:
                 subject = state.plan.subject
-                groups = by_group(state.placements)
-                fill = fills[subject] = self._fill(state)
+                groups = state.groups
+                fill = fills[subject] = state.fill
                 stats += self.writer.stats(subject, state.key, groups, fill)
                 tags = [self.library.tags[subject][o.name] for o in state.plan.outputs()]
                 if (set(state.placements) != set(registry.placements(self.spark, self.settings, subject))
                         or fill != registry.fills(self.spark, self.settings, subject)):
-                    registry.save_placements(self.spark, self.settings, subject, state.placements,
-                                             {o.name: o.type for o in state.plan.outputs()},
+                    registry.save_placements(self.spark, self.settings, subject, state.placements, state.types,
                                              {t.name: t.family for t in tags}, self.date, fill)
                 hashes = {t.name: self.library.definition_hash(t) for t in tags}
                 changes[subject] = registry.record_versions(self.spark, self.settings, subject, tags, hashes, self.date)
@@ -365,7 +370,8 @@ class TagRun:
                 now = dt.datetime.now()
                 snapshots.append(registry.SnapshotRecord(
                     subject, self.date, self.run_id, "complete", len(tags), rows, self.library.library_hash(subject, self.statuses),
-                    self.writer.current_versions(subject, groups), seconds, now - dt.timedelta(seconds=seconds), now))
+                    self.writer.current_versions(subject, groups), seconds, now - dt.timedelta(seconds=seconds), now,
+                    state.buckets, json.dumps({g: state.files.get(g, []) for g in groups}, separators=(",", ":"))))
             where = f"subject IN ({subjects_sql}) AND snapshot_date = DATE'{self.date}'"
             registry.overwrite(self.spark, self.settings, registry.STATS_TABLE, stats, registry.STATS_SCHEMA, where)
             registry.record_snapshots(self.spark, self.settings, snapshots, where)
@@ -373,29 +379,61 @@ class TagRun:
         results = []
         for state, record in zip(states, snapshots):
             subject = state.plan.subject
-            groups = by_group(state.placements)
+            groups = state.groups
             expired = retention.enforce(self.spark, self.settings, subject)
-            versions = self.writer.current_versions(subject, groups) if expired else record.group_versions
-            latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
-            views.publish(self.spark, self.settings, subject, state.key, groups, versions, latest,
-                          f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date",
-                          fills[subject])
+            tags = self.library.tags[subject]
+            serving.publish(self.spark, self.settings, subject, state.key,
+                            {name: tag.display_name for name, tag in tags.items()},
+                            f"{self.library.subjects[subject].display_name} tags")
             results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
                                          state.rows_scanned, round(time.perf_counter() - state.started, 1),
                                          len(changes[subject]), expired, state.labels, state.warnings))
         return results
 
 
-def parallel(fn, items: list, workers: int) -> list:
-    """Run independent Spark jobs (group writes, statistics) concurrently; errors propagate."""
-    from concurrent.futures import ThreadPoolExecutor
+# -- the built-in step types' runners (a kind with its own step type registers its own) -----------
 
-    if workers <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="taglake-write") as pool:
-        return list(pool.map(fn, items))
+@runner(AggregateStep, scan=True)
+def _aggregate(run: TagRun, state: _State, rows: DataFrame, step: AggregateStep) -> DataFrame:
+    return run_step.aggregate(run.spark, rows, step)
+
+
+@runner(PreferenceStep, scan=True)
+def _preference(run: TagRun, state: _State, rows: DataFrame, step: PreferenceStep) -> DataFrame:
+    return run_step.preference(run.spark, rows, step)
+
+
+@runner(FamilyStep, scan=True)
+def _family(run: TagRun, state: _State, rows: DataFrame, step: FamilyStep) -> None:
+    run._family(state, rows, step)   # writes its own column groups
+
+
+@runner(DerivedStep, scan=False)
+def _derived(run: TagRun, state: _State, step: DerivedStep, states: dict[str, _State], keep: list[str]) -> DataFrame:
+    family_inputs = sorted(i for i in step.inputs if i in state.family_tags)
+    # Derived expressions may read `snapshot_date`: bound as a literal column.
+    frame = state.core.select("*", F.lit(run.date).alias(SNAPSHOT))
+    if family_inputs:
+        frame = frame.join(run._stored_tags(state, family_inputs), on=KEY, how="left")
+    result, cuts = run_step.derived(run.spark, frame, step, keep)
+    run._label_counts(state, cuts)
+    return result
+
+
+@runner(CrossLookupStep, scan=False)
+def _cross_lookup(run: TagRun, state: _State, step: CrossLookupStep, states: dict[str, _State], keep: list[str]) -> DataFrame:
+    related = run.related_tags(step.related, sorted(step.related_inputs), states)
+    return run_step.cross_lookup(run.spark, state.core, step, related, keep)
+
+
+@runner(CrossAggregateStep, scan=False)
+def _cross_aggregate(run: TagRun, state: _State, step: CrossAggregateStep, states: dict[str, _State], keep: list[str]) -> DataFrame:
+    related = run.related_tags(step.related, sorted(step.related_inputs), states)
+    pairs = run._rows(step.read, step.related_read)
+    part = run_step.cross_aggregate(run.spark, pairs, step, related)
+    return run_step.with_defaults(state.core, [part], step.outputs, keep=keep)
 
 
 def compute_tags(spark, settings: Settings, library: Library, date: dt.date, subjects: list[str] | None = None,
-                 statuses: tuple[str, ...] | None = None) -> list[SubjectResult]:
-    return TagRun(spark, settings, library, date, subjects, statuses).run()
+                 statuses: tuple[str, ...] | None = None, run_id: str | None = None) -> list[SubjectResult]:
+    return TagRun(spark, settings, library, date, subjects, statuses, run_id).run()

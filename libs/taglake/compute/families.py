@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from taglake.compiler import sqlkit
 from taglake.compiler.plan import DAYS_AGO, KEY, SNAPSHOT, TIME, FamilyStep
-from taglake.tagdefs.expressions import quote_identifier as q
+from taglake.core.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def long_rows(spark, rows: DataFrame, step: FamilyStep, group_of: dict[str, str]
     select += [f"CAST(({sql}) AS STRING) AS {q(d)}" for (_n, sql, _v), d in zip(step.dimensions, dim_names)]
     select.append(f"{bucket_sql(finite)} AS {q(BUCKET)}")
     metric_cols = []
-    for i, (_name, agg, value_sql, _type) in enumerate(step.metrics):
+    for i, (_name, _agg, value_sql, _type) in enumerate(step.metrics):
         if value_sql:
             select.append(f"({value_sql}) AS `__v{i}`")
             metric_cols.append(i)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from taglake.compute.engine import compute_tags
-from taglake.tagdefs import load_library
 
 
 def run_stage(run) -> dict[str, int]:
-    settings = run.settings
-    library = load_library(Path(settings.path(settings.tagdefs)), database=settings.database)
-    results = compute_tags(run.spark, settings, library, run.date)
+    results = compute_tags(run.spark, run.settings, run.library, run.date, run_id=run.run_id)
     counts: dict[str, int] = {}
     for r in results:
         counts[f"{r.subject}_tags"] = r.tags

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 
 from taglake.compiler.plan import Threshold
-from taglake.tagdefs.expressions import quote_identifier as q
+from taglake.core.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
 

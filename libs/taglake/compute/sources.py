@@ -14,9 +14,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from taglake.compiler.plan import DAYS_AGO, KEY, RELATED, SNAPSHOT, TIME, SourceRead
+from taglake.core.expressions import quote_identifier as q
 from taglake.errors import DataError
 from taglake.settings import Settings
-from taglake.tagdefs.expressions import quote_identifier as q
 
 log = logging.getLogger(__name__)
 

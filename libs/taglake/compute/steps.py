@@ -9,14 +9,24 @@ import uuid
 
 from pyspark.sql import DataFrame
 
-from taglake.compiler.plan import (
-    DIM, DIM_ID, KEY, RELATED, SNAPSHOT, AggregateStep, CrossAggregateStep, CrossLookupStep, DerivedStep, PreferenceStep,
-)
 from taglake.compiler import sqlkit
 from taglake.compiler.builders.cross import RELATED_PREFIX
+from taglake.compiler.plan import (
+    DIM,
+    DIM_ID,
+    KEY,
+    RELATED,
+    SNAPSHOT,
+    AggregateStep,
+    CrossAggregateStep,
+    CrossLookupStep,
+    DerivedStep,
+    PreferenceStep,
+)
 from taglake.compute import percentiles
 from taglake.compute.percentiles import BucketCuts
-from taglake.tagdefs.expressions import quote_identifier as q, quote_literal
+from taglake.core.expressions import quote_identifier as q
+from taglake.core.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 

@@ -221,7 +221,7 @@ class Activity:
     # --- app -------------------------------------------------------------------------------------------
     def app_events(self, persons: DataFrame) -> DataFrame:
         """Sessions on a person's own devices (or a family member's shared one), each a burst of events."""
-        w, rng, people, products = self.world, self.rng, self.people, self.products
+        w, rng, products = self.world, self.rng, self.products
         pid, s, e = F.col("person_id"), F.col("session"), F.col("seq")
         own_devices, owner = F.col("devices"), F.col("shared_device_owner")
         # Someone who only ever borrows the family tablet uses the app half as much.

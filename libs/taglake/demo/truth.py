@@ -13,8 +13,6 @@ from pyspark.sql import functions as F
 
 from taglake.demo.people import WECHAT_APPS, People, uses_wechat_app
 
-#: id_type values, in the order OneID documentation lists them.
-ID_TYPES = ("phone", "member_id", "email", "wechat_openid", "wechat_unionid", "device_id", "cookie_id")
 MAX_COOKIES = 3
 
 

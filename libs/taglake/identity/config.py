@@ -12,26 +12,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from taglake.core.expressions import ExpressionProblem, parse_checked
+from taglake.core.model import Strict
+from taglake.core.problems import DefinitionError, Problem, ProblemLog, show
+from taglake.core.yamlio import YamlProblem, line_at, load_file, path_text
 from taglake.errors import InputError
-
-#: The identifier types taglake knows out of the box; identity.yaml may add its own.
-DEFAULT_ID_TYPES: tuple[str, ...] = (
-    "phone", "email", "member_id", "wechat_openid", "wechat_unionid", "device_id", "cookie_id",
-)
 
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_NAME_HELP = "letters, digits and _, not starting with a digit"
+_COLUMN_HELP = "a column name: letters, digits and _"
+_TABLE_HELP = "a table name or database.table, letters, digits and _"
+
+
+class Model(Strict):
+    # Whitespace is meaningful here: `remove: " "` deletes spaces, blocklisted values are exact.
+    model_config = ConfigDict(str_strip_whitespace=False)
 
 
 class Blocklist(Model):
@@ -57,19 +60,19 @@ class TypeRule(Model):
 
 
 class IdentifierColumn(Model):
-    column: str = Field(pattern=_NAME)
+    column: str = Field(pattern=_NAME, description=_COLUMN_HELP)
     type: str
 
 
 class Source(Model):
     """One table whose rows assert that all their identifiers belong to one person."""
 
-    name: str = Field(pattern=_NAME)
-    table: str = Field(pattern=_TABLE)
+    name: str = Field(pattern=_NAME, description=_NAME_HELP)
+    table: str = Field(pattern=_TABLE, description=_TABLE_HELP)
     identifiers: list[IdentifierColumn] = Field(min_length=1)
     #: Timestamp/date column: rows after the snapshot date are ignored and first/last_seen come from
     #: it. Without one, a row counts as seen on the run date.
-    seen_at: str | None = Field(None, pattern=_NAME)
+    seen_at: str | None = Field(None, pattern=_NAME, description=_COLUMN_HELP)
     #: Spark SQL condition over the table's columns, e.g. "channel <> 'counter'".
     where: str | None = None
     description: str | None = None
@@ -165,70 +168,24 @@ DEFAULT_TYPE_RULES: dict[str, TypeRule] = {
 
 _DEFAULT = IdentityConfig(types=DEFAULT_TYPE_RULES)
 
+#: The identifier types taglake knows out of the box; identity.yaml may add its own (see `id_types`).
+DEFAULT_ID_TYPES: tuple[str, ...] = tuple(DEFAULT_TYPE_RULES)
+
+#: Where the identity configuration lives inside the tag definitions folder.
+IDENTITY_FILE = "identity.yaml"
+
+
+def id_types(tagdefs: str | Path) -> tuple[str, ...]:
+    """The identifier types of a tag-definitions folder: those its identity.yaml declares (with
+    the built-in ones), or the built-in ones without the file. The one list every stage checks."""
+    path = Path(tagdefs) / IDENTITY_FILE
+    return load_identity_config(path).id_types if path.is_file() else DEFAULT_ID_TYPES
+
 
 # ------------------------------------------------------------------------------------ loading
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    file: str
-    line: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-class IdentityConfigError(InputError):
+class IdentityConfigError(DefinitionError):
     """identity.yaml is invalid; carries every problem found."""
-
-    def __init__(self, file: str, problems: list[Problem]):
-        self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{len(problems)} {noun} in {file}:\n{lines}")
-
-
-def _show(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _path_text(path: Iterable[Any]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _compose(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> Any:
-    """Plain Python data from a composed YAML node, remembering the line of every key path."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(yaml.safe_load(yaml.serialize(key_node)))
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            if key in out:
-                raise _Duplicate(key, key_node.start_mark.line + 1, path)
-            out[key] = _compose(value_node, (*path, key), lines)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_compose(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
-
-
-class _Duplicate(Exception):
-    def __init__(self, key: str, line: int, path: tuple):
-        self.key, self.line, self.path = key, line, path
-
-
-def _line(lines: dict[tuple, int], path: tuple) -> int:
-    while path and path not in lines:
-        path = path[:-1]
-    return lines.get(path, 1)
 
 
 def load_identity_config(path: str | Path) -> IdentityConfig:
@@ -237,29 +194,19 @@ def load_identity_config(path: str | Path) -> IdentityConfig:
     shown = str(path)
     if not path.is_file():
         raise InputError(f"{shown}: identity configuration not found (expected tagdefs/identity.yaml)")
-    text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise IdentityConfigError(shown, [Problem(shown, mark.line + 1 if mark else 0, "",
-                                                  f"not valid YAML ({getattr(exc, 'problem', exc)})")]) from None
-    lines: dict[tuple, int] = {}
-    try:
-        raw = _compose(root, (), lines) if root is not None else {}
-    except _Duplicate as dup:
-        raise IdentityConfigError(shown, [Problem(shown, dup.line, _path_text((*dup.path, dup.key)),
-                                                  "duplicate key (each key may appear once)")]) from None
-    return parse_identity_config(raw, shown, lines)
+        raw = load_file(path)
+    except YamlProblem as err:
+        raise IdentityConfigError(shown, [Problem(err.file, err.line, err.path, err.message, "yaml")]) from None
+    return parse_identity_config(raw if raw is not None else {}, shown)
 
 
-def parse_identity_config(raw: Any, file: str = "<identity config>",
-                          lines: dict[tuple, int] | None = None) -> IdentityConfig:
-    lines = lines or {}
-    problems: list[Problem] = []
+def parse_identity_config(raw: Any, file: str = "<identity config>") -> IdentityConfig:
+    """Validate identity data (a `Located` mapping from `core.yamlio` gives every problem its line)."""
+    problems = ProblemLog()
 
     def problem(path: tuple, message: str) -> None:
-        problems.append(Problem(file, _line(lines, path), _path_text(path), message))
+        problems.add(file, line_at(raw, path) or 1, path_text(path), message)
 
     if not isinstance(raw, dict):
         raise IdentityConfigError(file, [Problem(file, 1, "", f"expected a mapping at the top level, got {type(raw).__name__}")])
@@ -278,59 +225,14 @@ def parse_identity_config(raw: Any, file: str = "<identity config>",
         data["types"] = merged
 
     _check_meaning(data, problem)
+    config = None
     try:
         config = IdentityConfig(**data, origin=file)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            value = err.get("input")
-            if err["type"] == "extra_forbidden":
-                allowed = _allowed_keys(loc[:-1])
-                problem(loc, f"unknown key{f' (allowed: {allowed})' if allowed else ''}")
-            elif err["type"] == "missing":
-                problem(loc, "required key is missing")
-            elif err["type"] == "string_pattern_mismatch" and loc and loc[-1] in _PATTERN_HELP:
-                problem(loc, f"{_show(value)} is not valid (allowed: {_PATTERN_HELP[loc[-1]]})")
-            else:
-                problem(loc, f"{_show(value)}: {err['msg']}")
-        config = None
-    if problems:
-        raise IdentityConfigError(file, sorted(set(problems)))
+        problems.pydantic(exc, data, file=file, line=1, model=IdentityConfig, holder=raw)
+    problems.raise_if_any(file, IdentityConfigError)
     assert config is not None
     return config
-
-
-_PATTERN_HELP = {
-    "name": "letters, digits and _, not starting with a digit",
-    "column": "a column name: letters, digits and _",
-    "seen_at": "a column name: letters, digits and _",
-    "table": "a table name or database.table, letters, digits and _",
-}
-
-
-def _allowed_keys(loc: tuple) -> str:
-    """The keys the model accepts at `loc`, for an 'unknown key' message."""
-    import typing
-
-    model: Any = IdentityConfig
-    skip_key = False
-    for part in loc:
-        if skip_key or isinstance(part, int):
-            skip_key = False
-            continue
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            return ""
-        annotation = fields[part].annotation
-        while typing.get_origin(annotation) in (list, dict, typing.Union, getattr(__import__("types"), "UnionType", None)):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            skip_key = typing.get_origin(annotation) is dict
-            annotation = args[-1]
-            if skip_key:
-                break
-        model = annotation
-    fields = getattr(model, "model_fields", None)
-    return ", ".join(k for k in fields if k != "origin") if fields else ""
 
 
 def _check_regex(pattern: str | None, path: tuple, problem) -> None:
@@ -339,7 +241,7 @@ def _check_regex(pattern: str | None, path: tuple, problem) -> None:
     try:
         re.compile(pattern)
     except re.error as exc:
-        problem(path, f"{_show(pattern)} is not a valid regular expression ({exc})")
+        problem(path, f"{show(pattern)} is not a valid regular expression ({exc})")
 
 
 def _check_meaning(data: dict[str, Any], problem) -> None:
@@ -349,7 +251,7 @@ def _check_meaning(data: dict[str, Any], problem) -> None:
     allowed = f"allowed: {', '.join(known)}"
     for name, rule in types.items():
         if not re.match(_NAME, str(name)):
-            problem(("types", name), f"{_show(name)} is not a valid type name (letters, digits, _)")
+            problem(("types", name), f"{show(name)} is not a valid type name (letters, digits, _)")
         if not isinstance(rule, dict):
             continue
         for key in ("remove", "strip_prefix", "pattern"):
@@ -375,7 +277,7 @@ def _check_meaning(data: dict[str, Any], problem) -> None:
         name = source.get("name")
         if isinstance(name, str):
             if name in seen_names:
-                problem(("sources", s, "name"), f"{_show(name)} is already used by sources[{seen_names[name]}] (names must be unique)")
+                problem(("sources", s, "name"), f"{show(name)} is already used by sources[{seen_names[name]}] (names must be unique)")
             seen_names.setdefault(name, s)
         columns: set[str] = set()
         identifiers = source.get("identifiers") if isinstance(source.get("identifiers"), list) else []
@@ -384,20 +286,18 @@ def _check_meaning(data: dict[str, Any], problem) -> None:
                 continue
             id_type = ident.get("type")
             if isinstance(id_type, str) and id_type not in types:
-                problem(("sources", s, "identifiers", c, "type"), f"{_show(id_type)} is not an identifier type ({allowed})")
+                problem(("sources", s, "identifiers", c, "type"), f"{show(id_type)} is not an identifier type ({allowed})")
             column = ident.get("column")
             if isinstance(column, str):
                 if column in columns:
-                    problem(("sources", s, "identifiers", c, "column"), f"{_show(column)} is listed twice in this source")
+                    problem(("sources", s, "identifiers", c, "column"), f"{show(column)} is listed twice in this source")
                 columns.add(column)
         where = source.get("where")
         if isinstance(where, str):
-            from taglake.identity.edges import parse_filter
-
             try:
-                parse_filter(where)
-            except ValueError as exc:
-                problem(("sources", s, "where"), f"{_show(where)}: {exc}")
+                parse_checked(where)
+            except ExpressionProblem as exc:
+                problem(("sources", s, "where"), str(exc))
 
     caps = guards.get("caps") if isinstance(guards.get("caps"), list) else []
     pairs: set[tuple[str, str]] = set()
@@ -407,7 +307,7 @@ def _check_meaning(data: dict[str, Any], problem) -> None:
         for key in ("node", "neighbour"):
             value = cap.get(key)
             if isinstance(value, str) and value not in types:
-                problem(("guards", "caps", c, key), f"{_show(value)} is not an identifier type ({allowed})")
+                problem(("guards", "caps", c, key), f"{show(value)} is not an identifier type ({allowed})")
         pair = (cap.get("node"), cap.get("neighbour"))
         if pair in pairs:
             problem(("guards", "caps", c), f"a cap for {pair[0]} → {pair[1]} is already defined")

@@ -14,12 +14,10 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-import sqlglot
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from sqlglot import exp
-from sqlglot.errors import ParseError
 
+from taglake.core import expressions as X
 from taglake.errors import DataError
 from taglake.identity.config import IdentityConfig, Source
 from taglake.identity.normalize import OK, classify
@@ -31,33 +29,14 @@ log = logging.getLogger(__name__)
 CARRIED_TYPE = "__oneid__"
 CARRIED_SOURCE = "oneid_mapping"
 
-_FORBIDDEN = (exp.Subquery, exp.Select, exp.Window, exp.AggFunc)
-_FORBIDDEN_NAMES = {"rand", "randn", "uuid", "current_date", "current_timestamp", "now",
-                    "monotonically_increasing_id", "spark_partition_id", "input_file_name",
-                    "reflect", "java_method", "raise_error", "assert_true"}
-
-
-def parse_filter(text: str) -> str:
-    """Check a source's `where` condition and render it back as Spark SQL (never passed raw)."""
-    try:
-        tree = sqlglot.parse_one(text, read="spark")
-    except ParseError as exc:
-        first = str(exc).splitlines()[0]
-        raise ValueError(f"not a valid Spark SQL condition ({first})") from None
-    if tree is None:
-        raise ValueError("empty condition")
-    for node in tree.walk():
-        if isinstance(node, _FORBIDDEN):
-            raise ValueError("subqueries, window functions and aggregates are not allowed in a row filter")
-        if isinstance(node, (exp.Func,)) and (node.sql_name() or "").lower() in _FORBIDDEN_NAMES:
-            raise ValueError(f"{node.sql_name().lower()}() is not deterministic or not allowed here")
-        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _FORBIDDEN_NAMES:
-            raise ValueError(f"{str(node.this).lower()}() is not deterministic or not allowed here")
-    return tree.sql(dialect="spark")
+def filter_sql(text: str) -> str:
+    """A source's `where` condition, checked by the one expression checker and rendered back as
+    Spark SQL (never passed raw); `snapshot_date` reads the run date (`SNAPSHOT_DATE_COLUMN`)."""
+    return X.render(X.parse_checked(text).tree)
 
 
 def filter_columns(text: str) -> set[str]:
-    return {c.name for c in sqlglot.parse_one(text, read="spark").find_all(exp.Column)}
+    return set(X.parse_checked(text).columns - {X.SNAPSHOT_DATE})
 
 
 def node_id(id_type: Column | str, id_value: Column | str) -> Column:
@@ -121,9 +100,9 @@ def check_sources(spark: SparkSession, settings: Settings, config: IdentityConfi
 def _source_frames(spark: SparkSession, settings: Settings, config: IdentityConfig, source: Source,
                    date: dt.date) -> tuple[DataFrame, DataFrame]:
     df = spark.table(table_name(settings, source))
-    if source.where:
-        df = df.where(F.expr(parse_filter(source.where)))
     day = F.lit(date).cast("date")
+    if source.where:
+        df = df.select("*", day.alias(X.SNAPSHOT_DATE_COLUMN)).where(F.expr(filter_sql(source.where)))
     seen = F.coalesce(F.to_date(F.col(source.seen_at)), day) if source.seen_at else day
     checked = [classify(i.type, F.col(i.column), config) for i in source.identifiers]
     ids = F.array(*[

@@ -19,22 +19,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from taglake.core.retention import expired
 from taglake.errors import DataError
 from taglake.identity import guards
 from taglake.identity.components import connected_components
-from taglake.identity.config import IdentityConfig, load_identity_config
+from taglake.identity.config import IDENTITY_FILE, IdentityConfig, load_identity_config
 from taglake.identity.edges import CARRIED_SOURCE, CARRIED_TYPE, IDENTIFIER, LINK, Observed, observe
 from taglake.identity.mapping import AUDIT, CHANGES, LATEST_VIEW, MAPPING, RUNS, completed_runs, read_snapshot
 from taglake.identity.normalize import BLOCKED, INVALID, OK
 from taglake.identity.scratch import Scratch
 from taglake.identity.stable_ids import assign
+from taglake.pipeline import new_run_id
 from taglake.progress import step
 from taglake.settings import Settings
 
@@ -45,7 +46,7 @@ TOP_COMPONENTS = 10
 
 
 def identity_config_path(settings: Settings) -> Path:
-    return Path(settings.path(settings.tagdefs)) / "identity.yaml"
+    return Path(settings.path(settings.tagdefs)) / IDENTITY_FILE
 
 
 def run_stage(run: Any) -> dict[str, int]:
@@ -61,7 +62,7 @@ def run_oneid(spark: SparkSession, settings: Settings, date: dt.date, *, rebuild
               run_id: str | None = None, config: IdentityConfig | None = None) -> dict[str, Any]:
     """Resolve identities for snapshot `date` and write the OneID tables; returns the run statistics."""
     started = time.perf_counter()
-    run_id = run_id or uuid.uuid4().hex[:12]
+    run_id = run_id or new_run_id()
     config = config or load_identity_config(identity_config_path(settings))
     completed = completed_runs(spark, settings)
     previous_date = max((d for d in completed if d < date), default=None)
@@ -280,16 +281,15 @@ def _stats_frame(spark: SparkSession, stats: dict[str, Any]) -> DataFrame:
     return spark.createDataFrame([tuple(row.get(f.name) for f in schema.fields)], schema)
 
 
+def expired_mappings(settings: Settings, completed: list[dt.date]) -> list[dt.date]:
+    """Dates whose OneID mapping retention deletes: exactly the dates tag snapshots lose."""
+    return expired(completed, settings.retention.daily, settings.retention.month_ends)
+
+
 def _apply_retention(spark: SparkSession, settings: Settings, completed: list[dt.date]) -> None:
-    """Keep the mapping of the last `retention.daily` runs and of the last run of each of the last
-    `retention.month_ends` months, like the tag snapshots; the small logs are kept whole."""
-    dates = sorted(completed, reverse=True)
-    keep = set(dates[: settings.retention.daily])
-    month_ends: dict[tuple[int, int], dt.date] = {}
-    for day in dates:
-        month_ends.setdefault((day.year, day.month), day)
-    keep |= set(sorted(month_ends.values(), reverse=True)[: settings.retention.month_ends])
-    drop = [d for d in dates if d not in keep]
+    """Keep the mapping of the dates the tag snapshots keep (`core.retention`, one rule for both:
+    a kept tag snapshot keeps the mapping it was keyed by); the small logs are kept whole."""
+    drop = expired_mappings(settings, completed)
     if drop:
         listed = ", ".join(f"DATE'{d.isoformat()}'" for d in drop)
         spark.sql(f"DELETE FROM {settings.table(MAPPING)} WHERE snapshot_date IN ({listed})")

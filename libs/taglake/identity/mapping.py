@@ -14,11 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from taglake.errors import DataError
-from taglake.identity.config import DEFAULT_ID_TYPES
 from taglake.settings import Settings
-
-#: The identifier types taglake knows (identity.yaml may declare more).
-ID_TYPES: tuple[str, ...] = DEFAULT_ID_TYPES
 
 MAPPING = "oneid_mapping"
 LATEST_VIEW = "oneid_mapping_latest"
@@ -32,12 +28,6 @@ def completed_runs(spark: SparkSession, settings: Settings) -> list[dt.date]:
     if not spark.catalog.tableExists(table):
         return []
     return sorted(r["snapshot_date"] for r in spark.table(table).select("snapshot_date").distinct().collect())
-
-
-def latest_run_before(spark: SparkSession, settings: Settings, date: dt.date) -> dt.date | None:
-    """The newest completed run strictly before `date`: the one a run for `date` carries ids from."""
-    earlier = [d for d in completed_runs(spark, settings) if d < date]
-    return earlier[-1] if earlier else None
 
 
 def read_snapshot(spark: SparkSession, settings: Settings, date: dt.date) -> DataFrame:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from taglake.pipeline import new_run_id
 from taglake.progress import step
 from taglake.segments import store
 from taglake.segments.compile import Plan, Projector, group_col, member_col, plan
@@ -112,14 +112,15 @@ def members_frame(spark, settings: Settings, library: SegmentLibrary, names: lis
     return frame
 
 
-def evaluate(spark, settings: Settings, library: SegmentLibrary, date: dt.date, names: list[str] | None = None) -> list[SegmentResult]:
+def evaluate(spark, settings: Settings, library: SegmentLibrary, date: dt.date, names: list[str] | None = None,
+             run_id: str | None = None) -> list[SegmentResult]:
     """Evaluate `names` (default: every active segment) on tag snapshot `date` and replace their
     rows of that date in `segment_members` and `segment_stats`."""
     names = sorted(library.active() if names is None else dict.fromkeys(names))
     if not names:
         log.info("no segments to evaluate")
         return []
-    run_id = uuid.uuid4().hex[:12]
+    run_id = run_id or new_run_id()
     results: list[SegmentResult] = []
     for subject_members in membership(spark, settings, library, names, date):
         p = subject_members.plan

@@ -23,6 +23,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from taglake.core.suggest import did_you_mean
 from taglake.errors import DataError, InputError
 from taglake.segments import store
 from taglake.segments.library import SegmentLibrary
@@ -35,7 +36,6 @@ from taglake.tagdefs import Library
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "parquet")
-ID_TYPES = ("phone", "email", "member_id", "wechat_openid", "wechat_unionid", "device_id", "cookie_id")
 
 
 def mask(col: Column | str) -> Column:
@@ -93,13 +93,12 @@ def export(spark, settings: Settings, library: Library, segments: SegmentLibrary
     subject_tags = library.tags[seg.subject]
     columns = list(dict.fromkeys(columns))
     tags = [c for c in columns if c in subject_tags]
-    identifiers = [c for c in columns if c not in subject_tags and c in ID_TYPES]
-    unknown = [c for c in columns if c not in subject_tags and c not in ID_TYPES]
+    id_types = library.id_types
+    identifiers = [c for c in columns if c not in subject_tags and c in id_types]
+    unknown = [c for c in columns if c not in subject_tags and c not in id_types]
     if unknown:
-        from taglake.segments.validate import did_you_mean
-
         raise InputError(f"unknown column(s) {', '.join(unknown)}: export tags of {seg.subject} or identifiers "
-                         f"({', '.join(ID_TYPES)}){did_you_mean(unknown[0], [*subject_tags, *ID_TYPES])}")
+                         f"({', '.join(id_types)}){did_you_mean(unknown[0], [*subject_tags, *id_types])}")
     bad_mask = [c for c in masked if c not in columns and c != key]
     if bad_mask:
         raise InputError(f"--mask {', '.join(bad_mask)}: not among the exported columns ({', '.join([key, *columns])})")

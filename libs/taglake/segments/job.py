@@ -13,10 +13,12 @@ from taglake.tagdefs import Library, load_library
 log = logging.getLogger(__name__)
 
 
-def load(settings: Settings, tagdefs: str | Path | None = None, segments: str | Path | None = None) -> tuple[Library, SegmentLibrary]:
-    """The tag library and the validated segments (tagdefs/segments unless `segments` is given)."""
+def load(settings: Settings, tagdefs: str | Path | None = None, segments: str | Path | None = None,
+         library: Library | None = None) -> tuple[Library, SegmentLibrary]:
+    """The tag library (loaded unless given) and the validated segments (tagdefs/segments unless
+    `segments` is given)."""
     root = Path(tagdefs) if tagdefs else Path(settings.path(settings.tagdefs))
-    library = load_library(root, database=settings.database)
+    library = library or load_library(root, database=settings.database)
     folder = Path(segments) if segments else segments_root(root)
     return library, load_segments(folder, library, tuple(settings.tags.statuses))
 
@@ -25,9 +27,9 @@ def run_stage(run) -> dict[str, int]:
     """Nightly: evaluate every active segment on the snapshot the tags stage just wrote."""
     from taglake.segments.evaluate import evaluate
 
-    _library, segments = load(run.settings)
+    _library, segments = load(run.settings, library=run.library)
     if not segments.active():
         log.info("no active segments under %s", segments.root)
         return {"segments": 0}
-    results = evaluate(run.spark, run.settings, segments, run.date)
+    results = evaluate(run.spark, run.settings, segments, run.date, run_id=run.run_id)
     return {"segments": len(results), "members": sum(r.size for r in results)}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taglake.core.dag import DAG
+from taglake.core.hashing import stable_hash
+from taglake.core.suggest import did_you_mean
 from taglake.errors import InputError
 from taglake.segments import rules as R
 from taglake.segments.model import SegmentSpec
-from taglake.tagdefs.dag import DAG
 from taglake.tagdefs.library import Origin
 
 
@@ -81,8 +80,7 @@ class SegmentLibrary:
     def get(self, name: str) -> Segment:
         if name in self.segments:
             return self.segments[name]
-        close = difflib.get_close_matches(name, list(self.segments), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else f" (segments: {', '.join(sorted(self.segments)[:20])})"
+        hint = did_you_mean(name, self.segments, quote=False) or f" (segments: {', '.join(sorted(self.segments)[:20])})"
         raise InputError(f"unknown segment {name!r}{hint}")
 
     def dag(self) -> DAG[str]:
@@ -114,5 +112,4 @@ class SegmentLibrary:
         for name in self.order():
             seg = self.segments[name]
             payload = {"definition": seg.definition(), "deps": {d: self.segments[d].definition_hash for d in sorted(seg.deps)}}
-            seg.definition_hash = hashlib.sha256(
-                json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+            seg.definition_hash = stable_hash(payload)

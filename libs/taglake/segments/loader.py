@@ -13,32 +13,26 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from taglake.errors import InputError
+from taglake.core.dag import DAG
+from taglake.core.problems import DefinitionError, ProblemLog, show
+from taglake.core.suggest import did_you_mean
+from taglake.core.yamlio import Located, YamlProblem, load_file
 from taglake.segments import rules as R
 from taglake.segments.grammar import RuleSyntaxError, parse_rule
 from taglake.segments.library import Segment, SegmentLibrary
-from taglake.segments.model import FILE_SECTIONS, SPEC_KEYS, Defaults, SegmentSpec
-from taglake.segments.validate import SegmentChecker, did_you_mean
-from taglake.tagdefs.dag import DAG
+from taglake.segments.model import FILE_SECTIONS, Defaults, SegmentSpec
+from taglake.segments.validate import SegmentChecker
 from taglake.tagdefs.library import Library, Origin
-from taglake.tagdefs.problems import Problem, ProblemLog, show
-from taglake.tagdefs.yamlio import Located, YamlProblem, load_file
 
 log = logging.getLogger(__name__)
 
 SEGMENTS_DIR = "segments"
 
 
-class SegmentError(InputError):
+class SegmentError(DefinitionError):
     """Invalid segment definitions: every problem found, one line each."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        if len(problems) == 1:
-            super().__init__(f"invalid segment definition: {problems[0]}")
-        else:
-            lines = "\n".join(f"  {p}" for p in problems)
-            super().__init__(f"{len(problems)} problems in segment definitions:\n{lines}")
+    single = "invalid segment definition"
 
 
 def segments_root(tagdefs: Path | str) -> Path:
@@ -67,7 +61,7 @@ class _Loader:
             try:
                 data = load_file(path, display)
             except YamlProblem as err:
-                self.problems.add(err.file, err.line, "", err.message, code="yaml")
+                self.problems.yaml(err)
                 continue
             name = str(path.relative_to(display)) if path.is_relative_to(display) else str(path)
             self.lines[name] = path.read_text(encoding="utf-8").splitlines()
@@ -96,7 +90,7 @@ class _Loader:
         try:
             return Defaults.model_validate(raw).model_dump(exclude_none=True)
         except ValidationError as err:
-            self._shape(err, raw, name, "defaults", data.line_of("defaults"))
+            self._shape(err, raw, name, "defaults", data.line_of("defaults"), Defaults)
             return {}
 
     def _entry(self, raw: Any, index: int, file: str, section_line: int, defaults: dict[str, Any]) -> None:
@@ -122,24 +116,8 @@ class _Loader:
         if spec.rule is not None:
             self.rule_lines[spec.name] = self._rule_line(file, raw, spec.rule)
 
-    def _shape(self, error: ValidationError, raw: Any, file: str, label: str, line: int) -> None:
-        for err in error.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-            key = str(loc[0]) if loc else None
-            where = line
-            if isinstance(raw, Located) and key in raw:
-                where = raw.line_of(key)
-            dotted = ".".join(str(p) for p in loc)
-            path = f"{label}.{dotted}" if dotted else label
-            if err["type"] == "extra_forbidden":
-                msg = f"unknown key {str(loc[-1])!r} (allowed: {', '.join(SPEC_KEYS)}){did_you_mean(str(loc[-1]), SPEC_KEYS)}"
-            elif err["type"] == "missing":
-                msg = "required key is missing"
-            else:
-                text = err["msg"].removeprefix("Value error, ")
-                value = err.get("input")
-                msg = text if isinstance(value, dict) or not loc else f"{show(value)} is not valid: {text}"
-            self.problems.add(file, where, path, msg, code="shape")
+    def _shape(self, error: ValidationError, raw: Any, file: str, label: str, line: int, model=SegmentSpec) -> None:
+        self.problems.pydantic(error, raw, file=file, line=line, path=label, model=model)
 
     def _rule_line(self, file: str, raw: Located, rule: str) -> int:
         """File line of the rule's first line: the key's line, or the next one for a block scalar."""
@@ -230,8 +208,7 @@ class _Loader:
     def load(self) -> SegmentLibrary:
         self.read()
         segments = self.check()
-        if self.problems:
-            raise SegmentError(sorted(set(self.problems.problems)))
+        self.problems.raise_if_any("segment definitions", SegmentError)
         keys = {s: subject.key for s, subject in self.library.subjects.items()}
         types: dict[str, dict[str, str]] = {}
         for seg in segments.values():

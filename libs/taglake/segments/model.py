@@ -10,29 +10,18 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+from taglake.core.model import Strict
+from taglake.core.names import machine_name
+
 GROUP_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-MAX_NAME = 64
 STATUSES = ("draft", "active", "paused")
 HOLDOUT = "holdout"
 #: Splits are drawn in basis points: a percentage may have at most two decimals (12.25%).
 SPLIT_SCALE = 10_000
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo in YAML must fail loudly, not be ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
-
-
-def _machine_name(value: str) -> str:
-    if not NAME_RE.match(value):
-        raise ValueError(f"{value!r} is not a machine name: use snake_case ASCII (a-z, 0-9, _), starting with a letter")
-    if len(value) > MAX_NAME:
-        raise ValueError(f"{value!r} is {len(value)} characters long; the limit is {MAX_NAME}")
-    return value
 
 
 def _percent(value: float, what: str) -> float:
@@ -117,7 +106,7 @@ class SegmentSpec(Strict):
     #: Tags `taglake profile` shows when --tags is not given.
     profile_tags: list[str] = Field(default_factory=list)
 
-    _check_name = field_validator("name")(_machine_name)
+    _check_name = field_validator("name")(machine_name)
 
     @model_validator(mode="after")
     def _one_base(self) -> SegmentSpec:
@@ -151,4 +140,3 @@ class Defaults(Strict):
 
 
 FILE_SECTIONS = ("defaults", "segments")
-SPEC_KEYS = sorted((f.alias or n) for n, f in SegmentSpec.model_fields.items())

@@ -10,9 +10,9 @@ import logging
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
 from taglake.settings import Settings
-from taglake.tagdefs.expressions import quote_literal
 
 log = logging.getLogger(__name__)
 

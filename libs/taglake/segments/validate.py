@@ -8,14 +8,14 @@ unknown or cross-subject segment references and split groups.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from taglake.core.problems import show
+from taglake.core.suggest import did_you_mean
 from taglake.segments import rules as R
 from taglake.segments.model import SegmentSpec
 from taglake.tagdefs.library import Library, Tag
-from taglake.tagdefs.problems import show
 
 NUMERIC = ("int", "bigint", "double")
 ORDERED = (*NUMERIC, "date", "timestamp")
@@ -38,11 +38,6 @@ def word(tag: Tag) -> str:
 
 def example(tag: Tag) -> str:
     return EXAMPLES.get(word(tag), "{tag} = ...").format(tag=tag.name)
-
-
-def did_you_mean(name: str, known, cutoff: float = 0.6) -> str:
-    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=cutoff)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from taglake.core.expressions import quote_identifier as q
 from taglake.snapshots.layout import SNAPSHOT_COLUMN
-from taglake.tagdefs.expressions import quote_identifier as q
 
 #: Distinct counts come from one Theta sketch per column (Spark's `theta_sketch_agg`, Apache
 #: DataSketches) of 2^LG_ENTRIES entries. A sketch keeps the hash of every distinct value until it

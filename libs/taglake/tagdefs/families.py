@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from taglake.core.hashing import stable_hash
 from taglake.tagdefs.model import FamilyBase, RecencyFamily, RuleFamily, StatFamily
 
 LOCK_FILE = "families.lock.yaml"
@@ -82,7 +82,7 @@ def discover_key(family: FamilyBase, dim: str) -> str:
     spec = family.by[dim].discover
     assert spec is not None
     payload = {"column": family.by[dim].column, "source": getattr(family, "source", None), **spec.model_dump()}
-    return hashlib.sha1(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+    return stable_hash(payload, length=12, algorithm="sha1")
 
 
 def read_lock(root: Path) -> dict[str, Any]:

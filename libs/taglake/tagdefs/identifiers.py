@@ -17,19 +17,19 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from taglake.tagdefs.expressions import FUNCTION, ExpressionProblem, Parsed, parse_checked, quote_identifier
+from taglake.core.expressions import FUNCTION, ExpressionProblem, Parsed, parse_checked, quote_identifier
+from taglake.identity.config import IDENTITY_FILE, IdentityConfig, load_identity_config
+from taglake.identity.procedure import canonical_sql
 
 
-def rules_for(root: Path):
+def rules_for(root: Path) -> IdentityConfig:
     """The identifier rules a library uses: `<root>/identity.yaml`, or taglake's defaults."""
-    path = Path(root) / "identity.yaml"
+    path = Path(root) / IDENTITY_FILE
     return _rules(str(path), path.stat().st_mtime if path.is_file() else None)
 
 
 @functools.lru_cache(maxsize=8)
-def _rules(path: str, mtime: float | None):
-    from taglake.identity.config import IdentityConfig, load_identity_config
-
+def _rules(path: str, mtime: float | None) -> IdentityConfig:
     return load_identity_config(path) if mtime is not None else IdentityConfig.default()
 
 
@@ -55,13 +55,11 @@ def id_type_of(call: exp.Anonymous, text: str, known: tuple[str, ...]) -> str:
     return id_type
 
 
-def expand(parsed: Parsed, config) -> Parsed:
+def expand(parsed: Parsed, config: IdentityConfig) -> Parsed:
     """`parsed` with every canonical_id(...) call replaced by its canonical SQL (no call: unchanged)."""
     calls = _calls(parsed.tree)
     if not calls:
         return parsed
-    from taglake.identity.normalize import canonical_sql
-
     placeholder = "__canonical_input__"
 
     def swap(node: exp.Expression) -> exp.Expression:

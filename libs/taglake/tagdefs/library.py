@@ -8,13 +8,14 @@ tag computes changes.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from taglake.tagdefs.dag import DAG
-from taglake.tagdefs.expressions import Parsed
+from taglake.core.dag import DAG
+from taglake.core.expressions import Parsed
+from taglake.core.hashing import stable_hash
+from taglake.core.suggest import did_you_mean
 from taglake.tagdefs.families import Cell
 from taglake.tagdefs.model import FamilyBase, Source, Subject, Visibility
 
@@ -105,6 +106,9 @@ class Library:
     origins: dict[str, Origin]                # "subject:x" / "source:x" -> where defined
     source_hashes: dict[str, str] = field(default_factory=dict)
     columns_checked: bool = False
+    id_types: tuple[str, ...] = ()                                   # identifier types (identity.yaml)
+    source_where: dict[str, Parsed] = field(default_factory=dict)     # source -> its parsed `where`
+    population_where: dict[str, Parsed] = field(default_factory=dict)  # subject -> parsed population `where`
 
     def all_tags(self) -> list[Tag]:
         return [t for by_name in self.tags.values() for t in by_name.values()]
@@ -131,11 +135,7 @@ class Library:
         raise InputError(f"unknown tag {name!r}{self._suggest(name)}")
 
     def _suggest(self, name: str) -> str:
-        import difflib
-
-        names = {n for by_name in self.tags.values() for n in by_name}
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.75)
-        return f"; did you mean {', '.join(close)}?" if close else ""
+        return did_you_mean(name, {n for by_name in self.tags.values() for n in by_name}, quote=False)
 
     def dag(self) -> DAG[TagRef]:
         graph: DAG[TagRef] = DAG()
@@ -145,8 +145,7 @@ class Library:
 
     def definition_hash(self, tag: Tag) -> str:
         """Changes when the tag's own definition or its source's definition changes."""
-        payload = {"tag": tag.definition(), "source": self.source_hashes.get(tag.source or "", "")}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
+        return stable_hash({"tag": tag.definition(), "source": self.source_hashes.get(tag.source or "", "")})
 
     def selected(self, subject: str, statuses: tuple[str, ...] = ("online",)) -> list[Tag]:
         return [t for t in self.tags.get(subject, {}).values() if t.status in statuses]

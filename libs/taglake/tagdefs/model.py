@@ -1,43 +1,39 @@
-"""The tag-definition model: the shape of subjects, sources, tags and families.
+"""The tag-definition model: the shape of subjects, sources, tag metadata and families.
 
 Shape only (types, required fields, allowed values, no unknown keys); meaning (references resolve,
-expressions parse, no cycles) is checked in `validate.py`. One class per tag kind: adding a kind
-means one model class here, one builder in `taglake.compiler.builders`, its tests and docs.
+expressions parse, no cycles) is checked in `checking.py`. Each tag kind is one module under
+`taglake.tagdefs.kinds` (its model and its checks) plus one builder under
+`taglake.compiler.builders`; both are discovered, no central list names them.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-MAX_NAME = 64
-VALUE_TYPES = ("boolean", "int", "bigint", "double", "string", "date", "timestamp", "array<string>")
+from taglake.core.model import Strict
+from taglake.core.names import machine_name
+
+ValueType = Literal["boolean", "int", "bigint", "double", "string", "date", "timestamp", "array<string>"]
+VALUE_TYPES: tuple[str, ...] = get_args(ValueType)
 TYPE_ALIASES = {"long": "bigint", "integer": "int", "float": "double", "bool": "boolean", "str": "string"}
-LAYERS = ("base", "business", "application")
-STATUSES = ("draft", "approved", "online", "offline", "deprecated")
-FREQUENCIES = ("daily", "weekly", "monthly")
-AGGS = ("count", "sum", "avg", "min", "max", "count_distinct")
-CROSS_AGGS = ("share", "count", "sum", "avg", "min", "max")
+NUMERIC_TYPES = ("int", "bigint", "double")
+Layer = Literal["base", "business", "application"]
+LAYERS: tuple[str, ...] = get_args(Layer)
+Status = Literal["draft", "approved", "online", "offline", "deprecated"]
+Frequency = Literal["daily", "weekly", "monthly"]
+Agg = Literal["count", "sum", "avg", "min", "max", "count_distinct"]
+COUNT_AGGS = ("count", "count_distinct")
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo in YAML must fail loudly, not be ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-def _check_name(value: str) -> str:
-    if not NAME_RE.match(value):
-        raise ValueError(f"{value!r} is not a machine name: use snake_case ASCII (a-z, 0-9, _), starting with a letter")
-    if len(value) > MAX_NAME:
-        raise ValueError(f"{value!r} is {len(value)} characters long; the limit is {MAX_NAME}")
-    return value
+def agg_type(agg: str) -> str:
+    """Value type of an aggregate: counts are bigint, everything else double."""
+    return "bigint" if agg in COUNT_AGGS else "double"
 
 
-MachineName = Annotated[str, Field(min_length=1)]
+def value_type(declared: str) -> str:
+    return TYPE_ALIASES.get(declared.lower(), declared.lower())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,7 +76,7 @@ class Subject(Strict):
     population: Population
     relations: dict[str, Relation] = Field(default_factory=dict)
 
-    _check_key = field_validator("key")(_check_name)
+    _check_key = field_validator("key")(machine_name)
 
 
 class IdentityKey(Strict):
@@ -127,30 +123,51 @@ class TagMeta(Strict):
     display_name: str = Field(min_length=1)
     description: str = Field(min_length=1)
     subject: str
-    layer: Literal["base", "business", "application"] | None = None  # default depends on kind
+    layer: Layer | None = None  # default depends on kind
     category: list[str] = Field(min_length=1)
     owner: str = Field(min_length=1)
     business_line: str = Field(min_length=1)
     visibility: Visibility = Field(default_factory=Visibility)
-    status: Literal["draft", "approved", "online", "offline", "deprecated"] = "draft"
+    status: Status = "draft"
     type: str | None = None  # default depends on kind
     domain: list[Any] | None = None   # allowed values (enumerations)
     unit: str | None = None
-    frequency: Literal["daily", "weekly", "monthly"] = "daily"
+    frequency: Frequency = "daily"
     version: int = Field(1, ge=1)
     default: Any = None   # value for subjects without rows (count-like tags default to 0)
 
-    _check_tag_name = field_validator("name")(_check_name)
+    #: What a kind module sets: its layer when the tag gives none.
+    default_layer: ClassVar[str] = "business"
+
+    _check_tag_name = field_validator("name")(machine_name)
 
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = TYPE_ALIASES.get(value.lower(), value.lower())
+        value = value_type(value)
         if value not in VALUE_TYPES:
             raise ValueError(f"{value!r} is not a value type (allowed: {', '.join(VALUE_TYPES)})")
         return value
+
+    # -- what each kind defines (its module under taglake.tagdefs.kinds) ---------------------------
+
+    def default_type(self) -> str:
+        """Value type when the tag declares none."""
+        return "string"
+
+    def default_value(self) -> Any:
+        """Value for subjects without rows when the tag declares no `default`."""
+        return None
+
+    def source_name(self) -> str | None:
+        """The source whose rows the tag reads (None: it reads other tags)."""
+        return getattr(self, "source", None)
+
+    def check(self, ctx: Any) -> None:
+        """Meaning checks (references, expressions, types) through a `checking.TagContext`:
+        report problems, register parsed expressions and dependencies. Nothing is written here."""
 
 
 class WindowMixin(Strict):
@@ -168,159 +185,9 @@ class WindowMixin(Strict):
         return value
 
 
-class AttributeTag(TagMeta):
-    """A value of a source column: the latest (or first) non-null one."""
-
-    kind: Literal["attribute"]
-    source: str
-    value: str
-    pick: Literal["latest", "first"] = "latest"
-    where: str | None = None
-
-
-class StatTag(TagMeta, WindowMixin):
-    """count / sum / avg / min / max / count_distinct over a window, optionally filtered."""
-
-    kind: Literal["stat"]
-    source: str
-    agg: Literal["count", "sum", "avg", "min", "max", "count_distinct"]
-    value: str | None = None  # required except for count
-
-    @model_validator(mode="after")
-    def _value_needed(self) -> StatTag:
-        if self.agg != "count" and not self.value:
-            raise ValueError(f"agg {self.agg!r} needs a `value` expression")
-        return self
-
-
-class RecencyTag(TagMeta, WindowMixin):
-    """First or last event time, or days since it (tenure, recency)."""
-
-    kind: Literal["recency"]
-    source: str
-    pick: Literal["first", "last"] = "last"
-    output: Literal["time", "date", "days_since"] = "days_since"
-
-
-class PreferenceTag(TagMeta, WindowMixin):
-    """The value a subject prefers: most frequent, top-N, or the top value's share."""
-
-    kind: Literal["preference"]
-    source: str
-    dimension: str                       # expression giving the value (e.g. category_l1)
-    measure: str | None = None           # summed per value; omitted = number of rows
-    method: Literal["top", "top_n", "share"] = "top"
-    n: int = Field(3, ge=1, le=50)
-
-
-class BucketRange(Strict):
-    label: str
-    below: float | None = None   # upper bound (exclusive); the last range may omit it
-
-
-class BucketTag(TagMeta):
-    """Ranges or population percentiles of a numeric tag, as labels."""
-
-    kind: Literal["bucket"]
-    input: str                              # a numeric tag of the same subject
-    ranges: list[BucketRange] | None = None
-    percentiles: list[BucketRange] | None = None  # `below` in (0, 1]: share of the population
-    where: str | None = None                # percentiles over the subjects matching it (over tags)
-
-    @model_validator(mode="after")
-    def _one_scheme(self) -> BucketTag:
-        scheme = self.ranges if self.ranges is not None else self.percentiles
-        if (self.ranges is None) == (self.percentiles is None):
-            raise ValueError("a bucket needs exactly one of `ranges` or `percentiles`")
-        if len(scheme) < 2:
-            raise ValueError("a bucket needs at least two labels")
-        bounds = [r.below for r in scheme[:-1]]
-        if any(b is None for b in bounds):
-            raise ValueError("every range but the last needs `below`")
-        if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
-            raise ValueError(f"`below` bounds must increase strictly, got {bounds}")
-        if self.percentiles is not None and not all(0 < b <= 1 for b in bounds):
-            raise ValueError(f"percentile bounds are shares between 0 and 1, got {bounds}")
-        return self
-
-
 class Case(Strict):
     when: str
     then: Any
-
-
-class RuleTag(TagMeta):
-    """A boolean expression over other tags, or an enumeration (first matching case wins)."""
-
-    kind: Literal["rule"]
-    expr: str | None = None
-    cases: list[Case] | None = None
-    otherwise: Any = Field(None, alias="else")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _expr_or_cases(self) -> RuleTag:
-        if (self.expr is None) == (self.cases is None):
-            raise ValueError("a rule needs exactly one of `expr` (boolean) or `cases` (enumeration)")
-        return self
-
-
-class RfmThresholds(Strict):
-    recency: float      # days: recent = an event in the last N days (days since < N, as `window: N`)
-    frequency: float    # at least this is "frequent"
-    monetary: float     # at least this is "high value"
-
-
-class Rfm(Strict):
-    recency: str        # a days-since tag
-    frequency: str      # an order-count tag
-    monetary: str       # a spend tag
-    thresholds: RfmThresholds
-    labels: dict[str, str] | None = None   # cell code (e.g. "111") -> label; defaults to the 8 classic cells
-
-
-class CompositeTag(TagMeta):
-    """A business state built from several tags: an RFM cell, or ordered lifecycle stages."""
-
-    kind: Literal["composite"]
-    strategy: Literal["rfm", "stages"]
-    rfm: Rfm | None = None
-    stages: list[Case] | None = None
-    otherwise: Any = Field(None, alias="else")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _strategy_fields(self) -> CompositeTag:
-        if self.strategy == "rfm" and (self.rfm is None or self.stages is not None):
-            raise ValueError("strategy 'rfm' needs an `rfm` block (recency, frequency, monetary, thresholds) and no `stages`")
-        if self.strategy == "stages" and (not self.stages or self.rfm is not None):
-            raise ValueError("strategy 'stages' needs a non-empty `stages` list and no `rfm` block")
-        return self
-
-
-class CrossTag(TagMeta, WindowMixin):
-    """A tag computed from a related subject: its tag through a key (lookup), or an aggregate over
-    the related subjects reached through a source's rows (each related subject counted once)."""
-
-    kind: Literal["cross"]
-    via: str                      # relation name of this tag's subject
-    value: str                    # expression over the related subject's tags
-    aggregate: Literal["share", "count", "sum", "avg", "min", "max"] | None = None  # required for source relations
-
-
-TagDef = Annotated[
-    Union[AttributeTag, StatTag, RecencyTag, PreferenceTag, BucketTag, RuleTag, CompositeTag, CrossTag],
-    Field(discriminator="kind"),
-]
-TAG_KINDS = ("attribute", "stat", "recency", "preference", "bucket", "rule", "composite", "cross")
-
-#: Default layer and value type per kind (a tag may override both).
-KIND_DEFAULT_LAYER = {
-    "attribute": "base", "stat": "base", "recency": "base", "preference": "business",
-    "bucket": "business", "rule": "business", "composite": "business", "cross": "business",
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,7 +220,7 @@ class Dimension(Strict):
 
 
 class Metric(Strict):
-    agg: Literal["count", "sum", "avg", "min", "max", "count_distinct"]
+    agg: Agg
     value: str | None = None
     display: str
     type: str | None = None
@@ -372,17 +239,17 @@ class FamilyBase(Strict):
     display_name: str          # template, e.g. "近{window}天{category}消费金额"
     description: str           # template
     tag_name: str              # template for generated machine names, e.g. "cat_{category}_{metric}_{window}d"
-    layer: Literal["base", "business", "application"] | None = None
+    layer: Layer | None = None
     category: list[str] = Field(min_length=1)
     owner: str = Field(min_length=1)
     business_line: str = Field(min_length=1)
     visibility: Visibility = Field(default_factory=Visibility)
-    status: Literal["draft", "approved", "online", "offline", "deprecated"] = "draft"
-    frequency: Literal["daily", "weekly", "monthly"] = "daily"
+    status: Status = "draft"
+    frequency: Frequency = "daily"
     version: int = Field(1, ge=1)
     by: dict[str, Dimension] = Field(min_length=1)
 
-    _check_family_name = field_validator("name")(_check_name)
+    _check_family_name = field_validator("name")(machine_name)
 
 
 class StatFamily(FamilyBase):
@@ -412,7 +279,7 @@ class RuleFamily(FamilyBase):
 
 
 FamilyDef = Annotated[Union[StatFamily, RecencyFamily, RuleFamily], Field(discriminator="kind")]
-FAMILY_KINDS = ("stat", "recency", "rule")
+FAMILY_MODELS: dict[str, type[FamilyBase]] = {"stat": StatFamily, "recency": RecencyFamily, "rule": RuleFamily}
 
 
 class Defaults(Strict):
@@ -422,10 +289,10 @@ class Defaults(Strict):
     owner: str | None = None
     business_line: str | None = None
     category: list[str] | None = None
-    status: Literal["draft", "approved", "online", "offline", "deprecated"] | None = None
-    layer: Literal["base", "business", "application"] | None = None
+    status: Status | None = None
+    layer: Layer | None = None
     visibility: Visibility | None = None
-    frequency: Literal["daily", "weekly", "monthly"] | None = None
+    frequency: Frequency | None = None
 
 
 #: Top-level keys a library file may hold.

@@ -34,4 +34,4 @@ def standalone_sql(tag) -> str:
 def build(tag, library) -> FamilySql:
     # The engine computes the whole family in long form; the per-cell SQL is built on demand.
     cell = FamilyCell(tag.name, tag.cell.values, tag.cell.window, tag.cell.metric)
-    return FamilySql(tag.spec.name, cell, "", tag.spec.source)
+    return FamilySql(tag.spec.name, cell, tag.spec.source)

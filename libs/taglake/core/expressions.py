@@ -113,7 +113,7 @@ def check(tree: exp.Expression, text: str, *, aggregates: bool = False) -> None:
             raise ExpressionProblem(f"{text!r} uses a window function (OVER ...); use a tag kind with a window instead")
         if isinstance(node, FORBIDDEN_CLASSES):
             raise ExpressionProblem(
-                f"{text!r} calls {node.sql_name().lower()}(), which is non-deterministic; "
+                f"{text!r} calls {node.sql_name().lower()}(), which is non-deterministic; "  # type: ignore[attr-defined]
                 f"use `{SNAPSHOT_DATE}` for the snapshot date")
         if isinstance(node, exp.Anonymous):
             name = str(node.this).lower()
@@ -169,6 +169,24 @@ def quote_literal(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def literal_value(sql: str) -> object:
+    """The Python value of a literal written by `quote_literal` (the inverse)."""
+    text = sql.strip()
+    if text.upper() == "NULL":
+        return None
+    if text.upper() in ("TRUE", "FALSE"):
+        return text.upper() == "TRUE"
+    if text.startswith("'") and text.endswith("'") and len(text) >= 2:
+        out, chars = [], iter(text[1:-1])
+        for ch in chars:
+            out.append(next(chars, "") if ch == "\\" else ch)
+        return "".join(out)
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def quote_identifier(name: str) -> str:
