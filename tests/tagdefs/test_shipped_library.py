@@ -68,15 +68,30 @@ def test_days_since_comparisons_follow_the_last_n_days_convention(library):
             or t.name.endswith(("tenure_days", "age_days"))}
     offenders = []
     for tag in library.all_tags():
-        if tag.family is not None or tag.kind not in ("rule", "composite"):
+        if tag.family is not None or tag.kind not in ("rule", "composite", "cross"):
             continue
         spec = tag.spec
-        texts = [spec.expr] if getattr(spec, "expr", None) else [c.when for c in (getattr(spec, "cases", None) or getattr(spec, "stages", None) or [])]
+        if tag.kind == "cross":
+            texts = [spec.value]   # over the related subject's tags (tenure_days of staff ...)
+        elif getattr(spec, "expr", None):
+            texts = [spec.expr]
+        else:
+            texts = [c.when for c in (getattr(spec, "cases", None) or getattr(spec, "stages", None) or [])]
         for text in texts:
             for node in parse(text).find_all(exp.LTE, exp.GT):
                 sides = (node.this, node.expression)
                 if any(isinstance(s, exp.Column) and s.name in days for s in sides) and any(isinstance(s, exp.Literal) for s in sides):
                     offenders.append(f"{tag.ref}: {node.sql()}")
+    # Segment rules (their own language; the comparison reads the same): tagdefs/segments/*.yaml
+    import re
+
+    import yaml
+
+    compared = re.compile(rf"\b({'|'.join(sorted(days))})\s*(<=|>(?!=))\s*\d")
+    for path in sorted((ROOT / "segments").glob("*.yaml")):
+        for segment in yaml.safe_load(path.read_text(encoding="utf-8")).get("segments") or []:
+            if compared.search(segment.get("rule") or ""):
+                offenders.append(f"segment {segment['name']}: {segment['rule']}")
     assert not offenders, offenders
     assert days >= {"days_since_last_order", "tenure_days", "days_since_last_refund"}
 
