@@ -16,7 +16,7 @@ import pytest
 
 from taglake.settings import Settings, load_settings
 
-# The demo and the tests think in China time (conf: spark.sql.session.timeZone = Asia/Shanghai);
+# The demo and the tests think in China time (conf `timezone: Asia/Shanghai`, the session's zone);
 # Python's own conversions of datetimes to and from Spark must use the same zone.
 os.environ["TZ"] = "Asia/Shanghai"
 time.tzset()
