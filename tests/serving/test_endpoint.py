@@ -134,7 +134,7 @@ def test_family_columns_group_by_equals_spark(spark, connect):
 
 
 def test_bad_sql_is_an_error_message_and_the_session_goes_on(connect, endpoint):
-    from impala.error import Error   # DB-API's base class; impyla raises OperationalError
+    from impala.error import Error  # DB-API's base class; impyla raises OperationalError
 
     cur = connect()
     with pytest.raises(Error, match="PARSE_SYNTAX_ERROR"):
