@@ -63,7 +63,14 @@ def snapshots(app: AppContext, subject: str | None) -> None:
     if subject:
         df = df.where(df.subject == subject)
     table = Table(title="tag snapshots", title_justify="left")
-    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups"):
+    from taglake.models.records import usages
+
+    scored: dict[tuple, list[str]] = {}
+    for u in usages(app.spark, app.settings, subject):
+        scored.setdefault((u["subject"], u["snapshot_date"]), []).append(
+            f"{u['model'].split('.', 1)[-1]} v{u['version']} ({(u['model_run_id'] or '')[:8]})" if u["status"] == "scored"
+            else f"{u['model'].split('.', 1)[-1]}: {u['status']}")
+    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups", "models"):
         table.add_column(col)
     for r in df.orderBy("subject", "snapshot_date").collect():
         table.add_row(
@@ -75,5 +82,6 @@ def snapshots(app: AppContext, subject: str | None) -> None:
             r.definitions_hash,
             f"{r.seconds:.1f}",
             str(len(r.group_versions or {})),
+            "\n".join(scored.get((r.subject, r.snapshot_date), [])),
         )
     Console().print(table)
