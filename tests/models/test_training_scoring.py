@@ -86,7 +86,7 @@ def _logged_probability(model, row: dict) -> float:
     """The logged PipelineModel's probability for one row, computed in plain Python from its stages
     (SQL casts, median imputation, missing-value indicators, one-hot strings, logistic regression)."""
     from pyspark.ml.classification import LogisticRegressionModel
-    from pyspark.ml.feature import ImputerModel, OneHotEncoderModel, StringIndexerModel, VectorAssembler
+    from pyspark.ml.feature import ImputerModel, StringIndexerModel, VectorAssembler
 
     stages = {type(s): s for s in model.stages}
     surrogates = stages[ImputerModel].surrogateDF.first().asDict()
@@ -97,9 +97,10 @@ def _logged_probability(model, row: dict) -> float:
         values[name.replace("__n_", "__i_")] = [float(raw) if raw is not None else surrogates[name]]
         values[f"__missing_{name.removeprefix('__n_')}"] = [1.0 if raw is None else 0.0]
     for column, known in labels.items():
-        one_hot = [0.0] * len(known)          # handleInvalid keep + dropLast: unknown values are all zeros
-        if row[column] in known:
-            one_hot[known.index(row[column])] = 1.0
+        # The indexer (handleInvalid keep) puts NULL and unseen values at index len(known); the
+        # encoder's own extra slot for invalid indices is the one dropLast removes.
+        one_hot = [0.0] * (len(known) + 1)
+        one_hot[known.index(row[column]) if row[column] in known else len(known)] = 1.0
         values[f"__e_{column}"] = one_hot
     vector = [v for col in stages[VectorAssembler].getInputCols() for v in values[col]]
     lr = stages[LogisticRegressionModel]

@@ -126,7 +126,7 @@ def demo(app: AppContext, scale: str, date: dt.date, seed: int) -> None:
         f'FROM {db}.tags_store_latest GROUP BY city_tier"\n'
         f"  taglake sql \"SELECT segment, size, entered, exited FROM {db}.segment_stats WHERE snapshot_date = DATE'{date}'\"\n"
         f'  taglake sql "SELECT repurchase_30d_decile, count(1), round(avg(repurchase_30d_propensity), 3) '
-        f'FROM {db}.tags_member_latest GROUP BY 1 ORDER BY 1"    |    taglake models --snapshots\n'  
+        f'FROM {db}.tags_member_latest GROUP BY 1 ORDER BY 1"    |    taglake models --snapshots\n'
         "  taglake explain rfm_cell    |    taglake list --family category_spend    |    "
         "taglake profile high_value_active --tags city,age_band\n"
         "Any Spark session configured like conf/local.yaml reads the same catalog (SELECT * FROM taglake.<table>)."

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import math
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Row
 
 from taglake.core.expressions import quote_identifier as q
 
 DECILES = 10
 #: Shares below this count as this in the PSI (an empty bin would make it infinite).
 PSI_FLOOR = 1e-4
+
+
+def one(frame: DataFrame, *exprs: str) -> Row:
+    """The one row of an aggregate over the whole frame."""
+    row = frame.selectExpr(*exprs).first()
+    assert row is not None   # an aggregate without GROUP BY has exactly one row
+    return row
 
 
 def decile_sql(score: str, edges: list[float]) -> str:
@@ -30,7 +37,7 @@ def decile_sql(score: str, edges: list[float]) -> str:
 def edges(frame: DataFrame, score: str) -> list[float]:
     """The 9 inner decile edges of `score` (exact percentiles), increasing; ties collapse."""
     fractions = ", ".join(str(i / DECILES) for i in range(1, DECILES))
-    row = frame.selectExpr(f"percentile({q(score)}, array({fractions})) AS e").first()
+    row = one(frame, f"percentile({q(score)}, array({fractions})) AS e")
     values = [float(v) for v in (row["e"] or [])]
     return sorted(dict.fromkeys(values))
 
@@ -62,8 +69,8 @@ def classification(frame: DataFrame, score: str, label: str, cuts: list[float]) 
     auc = BinaryClassificationEvaluator(rawPredictionCol=score, labelCol=label, metricName="areaUnderROC").evaluate(frame)
     s, y = q(score), q(label)
     p = f"least(greatest({s}, 1e-15), 1 - 1e-15)"
-    overall = frame.selectExpr(f"avg(-({y} * ln({p}) + (1 - {y}) * ln(1 - {p}))) AS logloss",
-                               f"avg({y}) AS base_rate", "count(1) AS n").first()
+    overall = one(frame, f"avg(-({y} * ln({p}) + (1 - {y}) * ln(1 - {p}))) AS logloss", f"avg({y}) AS base_rate",
+                  "count(1) AS n")
     table = [r.asDict() for r in frame.selectExpr(f"{decile_sql(s, cuts)} AS decile", f"{s} AS s", f"{y} AS y")
              .groupBy("decile").agg({"s": "avg", "y": "avg", "*": "count"})
              .withColumnsRenamed({"avg(s)": "mean_score", "avg(y)": "label_rate", "count(1)": "rows"})
@@ -81,10 +88,10 @@ def classification(frame: DataFrame, score: str, label: str, cuts: list[float]) 
 
 def regression(frame: DataFrame, score: str, label: str, cuts: list[float]) -> tuple[dict[str, float], list[dict]]:
     s, y = q(score), q(label)
-    mean = frame.selectExpr(f"avg({y}) AS m").first()["m"] or 0.0
-    row = frame.selectExpr(f"sqrt(avg(pow({s} - {y}, 2))) AS rmse", f"avg(abs({s} - {y})) AS mae",
-                           f"1 - sum(pow({s} - {y}, 2)) / nullif(sum(pow({y} - {mean!r}, 2)), 0) AS r2",
-                           "count(1) AS n", f"sum({y}) AS total").first()
+    mean = one(frame, f"avg({y}) AS m")["m"] or 0.0
+    row = one(frame, f"sqrt(avg(pow({s} - {y}, 2))) AS rmse", f"avg(abs({s} - {y})) AS mae",
+              f"1 - sum(pow({s} - {y}, 2)) / nullif(sum(pow({y} - {mean!r}, 2)), 0) AS r2", "count(1) AS n",
+              f"sum({y}) AS total")
     table = [r.asDict() for r in frame.selectExpr(f"{decile_sql(s, cuts)} AS decile", f"{s} AS s", f"{y} AS y")
              .groupBy("decile").agg({"s": "avg", "y": "sum", "*": "count"})
              .withColumnsRenamed({"avg(s)": "mean_score", "sum(y)": "label_sum", "count(1)": "rows"})

@@ -112,7 +112,7 @@ def _monitor(run, step: ModelStep, scored: DataFrame, version, info: dict, count
     settings, spark = run.settings, run.spark
     cuts = info["score_edges"]
     shares = M.shares(scored, SCORE, cuts)
-    mean = scored.selectExpr(f"avg({q(SCORE)}) AS m").first()["m"]
+    mean = M.one(scored, f"avg({q(SCORE)}) AS m")["m"]
     psi_training = M.psi(info["training_shares"], shares)
     previous, psi_previous = records.previous_scored(spark, settings, step.subject, run.date, step.model), None
     if previous is not None:

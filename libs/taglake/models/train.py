@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
-from taglake.compiler.builders.model import check_no_model_upstream, model_name
+from taglake.compiler.builders.model import model_name
 from taglake.compiler.plan import KEY
 from taglake.core.expressions import quote_identifier as q
 from taglake.errors import DataError, InputError
@@ -26,7 +26,7 @@ from taglake.models.dataset import LABEL, FeatureFrame, TrainingSet, feature_dat
 from taglake.models.pipeline import build_pipeline, with_score
 from taglake.progress import step as progress
 from taglake.settings import Settings
-from taglake.tagdefs.kinds.model import ESTIMATORS, feature_names, model_inputs
+from taglake.tagdefs.kinds.model import model_inputs
 from taglake.tagdefs.library import Library, Tag
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,8 @@ def train(spark, settings: Settings, library: Library, name: str, date: dt.date,
     started = time.perf_counter()
     tag = defining_tag(library, name)
     spec = tag.spec
-    task = ESTIMATORS[spec.estimator.type][0]
+    task = spec.task
     registered = model_name(tag.subject, tag.name)
-    check_no_model_upstream(tag, library, feature_names(spec, library.tags[tag.subject]))
     with progress(f"train {registered}: training set as of {date}") as current:
         data = training_set(spark, settings, library, tag, date, features)
         frame = data.frame.persist(StorageLevel.MEMORY_AND_DISK)
@@ -158,7 +157,7 @@ def train(spark, settings: Settings, library: Library, name: str, date: dt.date,
 
 def _feature_gaps(frame: DataFrame, features: list[str]) -> tuple[list[str], set[str], list[str]]:
     """(usable features, those with NULLs, those with no value at all) in one pass."""
-    row = frame.selectExpr("count(1) AS __n", *(f"count({q(f)}) AS {q('c_' + f)}" for f in features)).first()
+    row = M.one(frame, "count(1) AS __n", *(f"count({q(f)}) AS {q('c_' + f)}" for f in features))
     n = row["__n"]
     empty = [f for f in features if row["c_" + f] == 0]
     usable = [f for f in features if f not in empty]

@@ -16,9 +16,8 @@ from taglake.compiler.builders import builder
 from taglake.compiler.contributions import StepBook
 from taglake.compiler.plan import Output
 from taglake.compute.runners import runner
-from taglake.errors import InputError
-from taglake.tagdefs.kinds.model import OUTPUTS, model_inputs
-from taglake.tagdefs.library import Library, Tag, TagRef
+from taglake.tagdefs.kinds.model import OUTPUTS, feature_names, model_inputs
+from taglake.tagdefs.library import Library, Tag
 
 
 def model_name(subject: str, tag: str) -> str:
@@ -70,35 +69,13 @@ def defining(tag: Tag, library: Library) -> Tag:
     return library.tags[tag.subject][tag.spec.model] if tag.spec.model else tag
 
 
-def check_no_model_upstream(tag: Tag, library: Library, features: list[str]) -> None:
-    """A feature computed (through any chain of tags) from a model tag would carry what that model
-    learnt from labels after the snapshot date: refused, naming the chain."""
-    for name in features:
-        stack: list[tuple[TagRef, tuple[str, ...]]] = [(TagRef(tag.subject, name), (name,))]
-        seen: set[TagRef] = set()
-        while stack:
-            ref, path = stack.pop()
-            if ref in seen:
-                continue
-            seen.add(ref)
-            upstream = library.tags[ref.subject][ref.name]
-            if upstream.kind == "model" and len(path) > 1:
-                raise InputError(f"{tag.origin}: {tag.subject}.{tag.name}: feature {name!r} is computed from model tag "
-                                 f"{ref.name!r} ({' <- '.join(reversed(path))}); a model's scores are learnt from labels "
-                                 "after the snapshot date, so they cannot feed another model")
-            stack.extend((dep, (*path, dep.name)) for dep in upstream.deps)
-
-
 @builder("model")
 def build(tag: Tag, library: Library) -> ModelSql:
     source = defining(tag, library)
     spec = source.spec
     tags = library.tags[tag.subject]
-    from taglake.tagdefs.kinds.model import ESTIMATORS, feature_names
-
     features = feature_names(spec, tags)
-    check_no_model_upstream(source, library, features)
-    task = ESTIMATORS[spec.estimator.type][0]
+    task = spec.task
     output = tag.spec.output or ("probability" if task == "classification" else "score")
     assert task in OUTPUTS[output][1]
     population = sqlkit.tags_sql(source.exprs["population"]) if "population" in source.exprs else None

@@ -121,6 +121,12 @@ class ModelTag(TagMeta):
     def default_type(self) -> str:
         return OUTPUTS[self.output][0] if self.output else "double"
 
+    @property
+    def task(self) -> str:
+        """classification | regression: what the estimator of a tag defining a model does."""
+        assert self.estimator is not None, f"{self.name} reads model {self.model}; it has no estimator of its own"
+        return ESTIMATORS[self.estimator.type][0]
+
     def column_group(self) -> str:
         """A model's outputs get column groups of their own, written when the model is scored."""
         return f"model_{self.model or self.name}"
@@ -135,7 +141,7 @@ class ModelTag(TagMeta):
                                      f"{did_you_mean(self.model, models)} (models: {', '.join(sorted(models)) or 'none'})")
                 return
             defining = other.spec
-        task = ESTIMATORS[defining.estimator.type][0]
+        task = defining.task
         output = self.output or ("probability" if task == "classification" else "score")
         if task not in OUTPUTS[output][1]:
             allowed = [o for o, (_t, tasks) in OUTPUTS.items() if task in tasks]
@@ -174,14 +180,25 @@ class ModelTag(TagMeta):
         if self.population:
             ctx.tag_expr("population", self.population, boolean=True)
         names = feature_names(self, tags, ctx.problem)
-        for name in names:
-            ctx.depend(TagRef(subject, name))
-            if tags[name].kind == "model":
-                # A model's score at D - horizon comes from a model trained on labels after it.
-                ctx.problem("features", f"feature {name!r} is a model tag: its values are learnt from labels after the "
-                                        "snapshot date (the label's future), so it cannot be a feature", "leakage")
+        ctx.depend(*(TagRef(subject, name) for name in names))
         if not names and self.features:
             ctx.problem("features", "no usable feature: the names and patterns match no numeric, boolean or string tag")
+
+
+    def upstream_check(self, ctx) -> None:
+        """No feature may be computed, directly or through other tags, from a model tag: a model's
+        score at D - horizon comes from a model trained on labels after it (the label's future)."""
+        if self.model is not None:
+            return
+        tags = ctx.tags[ctx.tag.subject]
+        for name in feature_names(self, tags):
+            chain = ctx.chain_to(name, lambda t: t.kind == "model")
+            if chain is None:
+                continue
+            how = "is a model tag" if len(chain) == 1 else f"is computed from model tag {chain[-1]!r} ({' <- '.join(chain)})"
+            ctx.problem("features", f"feature {name!r} {how}: a model's values are learnt from labels after the snapshot "
+                                    "date (the label's future), so it cannot be a feature (drop it or list it in `exclude`)",
+                        "leakage")
 
 
 def feature_names(spec: ModelTag, tags: dict[str, Any], problem=None) -> list[str]:
