@@ -44,9 +44,10 @@ test-fast: setup ## only the pure-Python tests (seconds)
 bench: setup ## all benchmarks (long: medium-scale data); prints tables
 	$(BIN)/python -m benchmarks all
 
-dist: $(STAMP) ## dist/taglake.zip for spark-submit --py-files
+dist: $(STAMP) ## dist/taglake.zip for spark-submit --py-files, dist/taglake-wide.jar for --jars
 	mkdir -p dist && rm -f dist/taglake.zip
 	cd libs && ../$(BIN)/python -m zipfile -c ../dist/taglake.zip taglake
+	cp "$$($(BIN)/python -c 'from taglake.runtime.jvm import wide_jar; print(wide_jar(".cache/jvm"))')" dist/taglake-wide.jar
 
 clean: ## remove the local warehouse (demo data and tag tables); keeps the venv and jar cache
 	rm -rf warehouse

@@ -10,7 +10,7 @@ conf YAML is written to its conf/bench.yaml) and is reused when present. Two way
 
   synthetic (default)  the columns of the library below (shipped member tags + the benchmark
                        family: 10,226), laid out exactly as the tag engine lays them out (column
-                       groups of conf tags.group_size, registry, pinned views), with values drawn per
+                       groups of conf tags.group_size, registry, serving tables), with values drawn per
                        member and column (booleans, counts, amounts, domain values, lists; family
                        columns mostly empty, as real grids are). Tens of minutes at 1M members.
   demo                 demo-data for N persons + OneID + the real tag engine on the same library:
@@ -118,7 +118,7 @@ def build_synthetic(spark, settings, library, members: int) -> None:
     from taglake.compiler.plan import KEY
     from taglake.compute.writer import GroupWriter
     from taglake.progress import step
-    from taglake.snapshots import registry, views
+    from taglake.snapshots import registry, serving
     from taglake.snapshots.layout import assign, by_group
 
     tags = library.selected("member")
@@ -132,20 +132,22 @@ def build_synthetic(spark, settings, library, members: int) -> None:
             .select(F.format_string("O%010d", "id").alias(key), F.xxhash64("id").alias("h")))
     writer = GroupWriter(spark, settings, DATE)
     written: dict[str, int] = {}
+    files: dict[str, list] = {}
     groups = by_group(placements)
+    buckets = serving.bucket_count(members, settings.tags.rows_per_bucket)
     for index, (group, columns) in enumerate(groups.items(), 1):
         exprs = [f"`{key}` AS {KEY}"] + [f"{_value_sql(c, types[c], domains.get(c), families.get(c), i)} AS `{c}`"
                                          for i, c in enumerate(columns)]
         with step(f"bench snapshot group {index}/{len(groups)} {group}") as current:
-            version, rows = writer.write("member", key, group, base.selectExpr(*exprs), columns, types, {}, [])
-            current.count(rows=rows, columns=len(columns), version=version)
-        written[group] = version
+            out = writer.write("member", key, group, base.selectExpr(*exprs), columns, types, {}, [], buckets)
+            current.count(rows=out.rows, columns=len(columns), version=out.version)
+        written[group], files[group] = out.version, out.files
     registry.save_placements(spark, settings, "member", placements, types, families, DATE)
     now = dt.datetime.now()
     registry.record_snapshots(spark, settings, [registry.SnapshotRecord(
-        "member", DATE, "synthetic", "complete", len(placements), members, "synthetic", written, 0.0, now, now)],
-        f"subject = 'member' AND snapshot_date = DATE'{DATE}'")
-    views.publish(spark, settings, "member", key, groups, written, DATE, "synthetic benchmark snapshot")
+        "member", DATE, "synthetic", "complete", len(placements), members, "synthetic", written, 0.0, now, now,
+        buckets, json.dumps(files))], f"subject = 'member' AND snapshot_date = DATE'{DATE}'")
+    serving.publish(spark, settings, "member", key, {t.name: t.display_name for t in tags}, "synthetic benchmark snapshot")
 
 
 def _value_sql(name: str, kind: str, domain, family, index: int) -> str:
@@ -341,16 +343,14 @@ def table_sizes(spark, settings) -> tuple[int, int, int]:
     return total, dated, len(groups)
 
 
-def member_view(spark, settings, key: str) -> str:
-    """The catalog view `tags_member` (published now if an older snapshot build lacks it)."""
-    from taglake.snapshots import registry, views
-    from taglake.snapshots.layout import by_group, view_name
+def member_view(spark, settings, key: str, library=None) -> str:
+    """The serving table `tags_member` (published now if an older snapshot build lacks it)."""
+    from taglake.snapshots import serving
+    from taglake.snapshots.layout import view_name
 
     name = settings.table(view_name("member"))
-    if not spark.catalog.tableExists(name):
-        record = registry.snapshot(spark, settings, "member", DATE)
-        groups = by_group(registry.placements(spark, settings, "member"))
-        views.publish(spark, settings, "member", key, groups, record.group_versions, DATE, "synthetic benchmark snapshot")
+    if not spark.catalog.tableExists(name) or spark.catalog.getTable(name).tableType == "VIEW":
+        serving.publish(spark, settings, "member", key, {}, "synthetic benchmark snapshot")
     return name
 
 

@@ -86,6 +86,26 @@ def tiny_demo(spark, base_settings: Settings) -> Settings:
     return demo
 
 
+@pytest.fixture(scope="session")
+def tiny_nightly(spark, tiny_demo: Settings, base_settings: Settings) -> Settings:
+    """The nightly run over the tiny demo with the shipped tagdefs (OneID, every subject's tags —
+    ~11,000 member tags —, segments) for 2026-11-22, once per session into database `tiny_nightly`
+    (the sources are views onto `tiny_demo`); read-only for the tests that share it."""
+    import datetime as dt
+
+    from taglake.pipeline import RunContext, run_nightly
+
+    settings = base_settings.with_overrides(database="tiny_nightly")
+    spark.sql("DROP DATABASE IF EXISTS tiny_nightly CASCADE")
+    spark.sql("CREATE DATABASE tiny_nightly")
+    for table in spark.catalog.listTables(tiny_demo.database):
+        if table.name.startswith("src_"):
+            spark.sql(f"CREATE VIEW tiny_nightly.{table.name} AS SELECT * FROM {tiny_demo.table(table.name)}")
+    # `sources` records Delta versions of the source tables; here they are views onto tiny_demo.
+    run_nightly(RunContext(spark, settings, dt.date(2026, 11, 22)), skip=["sources"])
+    return settings
+
+
 @pytest.fixture
 def conf_file(settings: Settings, tmp_path: Path) -> Path:
     """A YAML conf equal to `settings`, for driving the CLI in-process against the test session."""
@@ -100,7 +120,7 @@ def conf_file(settings: Settings, tmp_path: Path) -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    spark_fixtures = {"spark", "settings", "conf_file", "tiny_demo"}
+    spark_fixtures = {"spark", "settings", "conf_file", "tiny_demo", "tiny_nightly"}
     for item in items:
         if spark_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.spark)

@@ -50,6 +50,10 @@ class TagSettings(Strict):
     #: Column groups written (and measured) concurrently: each is an independent Spark job and
     #: Delta commit, so small groups overlap their fixed costs instead of queueing.
     parallel_writes: int = Field(2, ge=1, le=64)
+    #: Subjects per key bucket. Every column group of a snapshot is written in the same buckets,
+    #: sorted by key (one file per bucket and group): a point lookup opens one bucket, a full scan
+    #: runs one task per bucket (docs/storage.md).
+    rows_per_bucket: int = Field(250_000, ge=100)
 
 class ModelSettings(Strict):
     """MLflow tracking and registry (model tags, docs/models.md)."""

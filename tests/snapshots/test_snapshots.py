@@ -4,6 +4,7 @@ version, changing definitions without rewriting old dates, retention, statistics
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from taglake.compute.engine import compute_tags
-from taglake.snapshots import registry
+from taglake.snapshots import registry, serving
 from taglake.snapshots.read import read_tags
 from taglake.tagdefs import load_library
 from tests.compute.test_builders_exact import CUSTOMERS, EVENTS, SHOPS, timestamps
@@ -68,11 +69,19 @@ def frame(spark, settings, date, tags=None):
     return sorted(tuple(r) for r in read_tags(spark, settings, "customer", "customer_id", date, tags).frame.collect())
 
 
-def test_rerun_is_idempotent_and_switches_views_atomically(spark, world):
+def served_files(spark, settings) -> tuple[str, set[str]]:
+    """The newest serving manifest of `customer` and the data files it names."""
+    folder = Path(serving.folder(spark, settings, "customer").removeprefix("file:"))
+    newest = max(folder.glob("manifest-*.json"))
+    content = json.loads(newest.read_text())
+    return newest.name, {f["path"] for s in content["snapshots"] for files in s["files"].values() for f in files}
+
+
+def test_rerun_is_idempotent_and_switches_the_manifest_atomically(spark, world):
     settings, root = world
     run(spark, settings, root, D)
     first = frame(spark, settings, D)
-    view_before = spark.sql(f"SHOW CREATE TABLE {settings.table('tags_customer')}").first()[0]
+    manifest_before, files_before = served_files(spark, settings)
     version_before = registry.snapshot(spark, settings, "customer", D).group_versions
     run(spark, settings, root, D)
     assert frame(spark, settings, D) == first
@@ -80,10 +89,12 @@ def test_rerun_is_idempotent_and_switches_views_atomically(spark, world):
     assert len(records) == 1
     after = records[0].group_versions
     assert all(after[g] > version_before[g] for g in after)        # new commits, same data
-    view_after = spark.sql(f"SHOW CREATE TABLE {settings.table('tags_customer')}").first()[0]
-    assert "VERSION AS OF" in view_after and view_after != view_before   # re-pinned at the end (base group)
-    via_view = spark.sql(f"SELECT count(*) FROM {settings.table('tags_customer')} WHERE snapshot_date = DATE'{D}'").first()[0]
-    assert via_view == 4
+    manifest_after, files_after = served_files(spark, settings)
+    # Published at the end under the next sequence, naming only the re-run's files.
+    assert manifest_after > manifest_before and not files_after & files_before
+    assert files_after == {f["path"] for files in json.loads(records[0].group_files).values() for f in files}
+    via_table = spark.sql(f"SELECT count(*) FROM {settings.table('tags_customer')} WHERE snapshot_date = DATE'{D}'").first()[0]
+    assert via_table == 4
 
 
 def test_dates_coexist_and_read_by_date_and_by_version(spark, world):

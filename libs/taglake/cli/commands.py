@@ -16,12 +16,16 @@ log = logging.getLogger(__name__)
 @common_options
 @pass_app
 def setup(app: AppContext) -> None:
-    """Fetch the JVM-side jars (Delta) from Maven Central into the local cache, once.
+    """Fetch the JVM-side jars (Delta) from Maven Central into the local cache, once, and compile
+    taglake's own reader (jvm/, the serving tables' data source) with javac.
 
     Later Spark sessions load the cached jars and never download mid-run. `make setup` calls this.
     """
+    from pathlib import Path
+
     from taglake.runtime.jars import resolve_jars
     from taglake.runtime.java import check_java
+    from taglake.runtime.jvm import wide_jar
 
     settings = app.settings
     major = check_java()
@@ -29,7 +33,9 @@ def setup(app: AppContext) -> None:
         click.echo(f"conf {settings.name!r} has no jars.ivy_cache: spark-submit --packages resolves the jars there.")
         return
     jars = resolve_jars(settings.jars.packages, settings.path(settings.jars.ivy_cache))
-    click.echo(f"Java {major} OK; {len(jars)} jar(s) cached in {settings.path(settings.jars.ivy_cache)}")
+    reader = wide_jar(Path(settings.path(settings.jars.ivy_cache)).parent / "jvm")
+    click.echo(f"Java {major} OK; {len(jars)} jar(s) cached in {settings.path(settings.jars.ivy_cache)}; "
+               f"taglake's reader built: {reader}")
 
 
 @cli.command("demo-data")

@@ -8,14 +8,15 @@ Order of work for one run (one snapshot date, one or more subjects):
   depth d   per subject: derived tags as one select over the core (plus any family columns they
             read), cross-subject tags from related subjects' cores (or their stored snapshot when
             the related subject is not part of this run); checkpointed after every depth.
-  finally   core tags written to their column groups, statistics, registry, then the views are
-            re-pinned to the new Delta versions — the moment readers switch to the new snapshot.
+  finally   core tags written to their column groups, statistics, registry (with every group's files),
+            then the serving manifest is published — the moment readers switch to the new snapshot.
 Re-running a date replaces that date in every group (replaceWhere): idempotent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections import defaultdict
@@ -52,7 +53,7 @@ from taglake.pipeline import new_run_id
 from taglake.progress import step as progress
 from taglake.settings import Settings
 from taglake.snapshots import read as snapshot_read
-from taglake.snapshots import registry, retention, views
+from taglake.snapshots import registry, retention, serving
 from taglake.snapshots.layout import Placement, assign, by_group, sparse_allowed
 from taglake.tagdefs.library import Library
 
@@ -87,6 +88,8 @@ class _State:
     fill: dict[str, str] = field(default_factory=dict)           # tag -> SQL default where a sparse group has no row
     family_tags: set[str] = field(default_factory=set)
     written: dict[str, int] = field(default_factory=dict)   # group -> Delta version written
+    files: dict[str, list[dict]] = field(default_factory=dict)   # group -> files written (by key bucket)
+    buckets: int = 1                      # key buckets of every group of this snapshot
     rows_scanned: int = 0
     started: float = field(default_factory=time.perf_counter)
 
@@ -199,7 +202,9 @@ class TagRun:
         state.family_tags = {name for name, family in ordered if family}
         with progress(f"tags[{subject}] population") as current:
             state.population = self._checkpoint(self.population(plan))
-            current.count(rows=state.population.count())
+            rows = state.population.count()
+            state.buckets = serving.bucket_count(rows, self.settings.tags.rows_per_bucket)
+            current.count(rows=rows, buckets=state.buckets)
         state.core = state.population
         return state
 
@@ -304,9 +309,11 @@ class TagRun:
         types = state.types
         comments = {n: self.library.tags[state.plan.subject][n].display_name for n in columns if n in self.library.tags[state.plan.subject]}
         stats_cols = self.settings.tags.stats_columns.get(state.plan.subject, [])
-        version, rows = self.writer.write(state.plan.subject, state.key, group, frame, columns, types, comments, stats_cols)
-        state.written[group] = version
-        current.count(rows=rows, tags=len([c for c in columns if c in frame.columns]), version=version)
+        written = self.writer.write(state.plan.subject, state.key, group, frame, columns, types, comments, stats_cols,
+                                    state.buckets)
+        state.written[group] = written.version
+        state.files[group] = written.files
+        current.count(rows=written.rows, tags=len([c for c in columns if c in frame.columns]), version=written.version)
 
     def _write_core(self, state: _State) -> None:
         def write(group: str) -> None:
@@ -316,8 +323,8 @@ class TagRun:
         parallel(write, [g for g in state.groups if g not in state.written], self.settings.tags.parallel_writes)
 
     def _finish(self, states: list[_State]) -> list[SubjectResult]:
-        """Registry for every subject in one commit per table, then retention and the views:
-        readers switch to the new snapshots only now."""
+        """Registry for every subject in one commit per table, then retention and the serving
+        manifests: readers switch to the new snapshots only now."""
         names = [s.plan.subject for s in states]
         subjects_sql = ", ".join(f"'{n}'" for n in names)
         stats, snapshots, changes, fills = [], [], {}, {}
@@ -339,7 +346,8 @@ class TagRun:
                 now = dt.datetime.now()
                 snapshots.append(registry.SnapshotRecord(
                     subject, self.date, self.run_id, "complete", len(tags), rows, self.library.library_hash(subject, self.statuses),
-                    self.writer.current_versions(subject, groups), seconds, now - dt.timedelta(seconds=seconds), now))
+                    self.writer.current_versions(subject, groups), seconds, now - dt.timedelta(seconds=seconds), now,
+                    state.buckets, json.dumps({g: state.files.get(g, []) for g in groups}, separators=(",", ":"))))
             where = f"subject IN ({subjects_sql}) AND snapshot_date = DATE'{self.date}'"
             registry.overwrite(self.spark, self.settings, registry.STATS_TABLE, stats, registry.STATS_SCHEMA, where)
             registry.record_snapshots(self.spark, self.settings, snapshots, where)
@@ -349,11 +357,10 @@ class TagRun:
             subject = state.plan.subject
             groups = state.groups
             expired = retention.enforce(self.spark, self.settings, subject)
-            versions = self.writer.current_versions(subject, groups) if expired else record.group_versions
-            latest = max((r.snapshot_date for r in registry.snapshots(self.spark, self.settings, subject)), default=self.date)
-            views.publish(self.spark, self.settings, subject, state.key, groups, versions, latest,
-                          f"{self.library.subjects[subject].display_name} tags, one row per {subject} per snapshot date",
-                          fills[subject])
+            tags = self.library.tags[subject]
+            serving.publish(self.spark, self.settings, subject, state.key,
+                            {name: tag.display_name for name, tag in tags.items()},
+                            f"{self.library.subjects[subject].display_name} tags")
             results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
                                          state.rows_scanned, round(time.perf_counter() - state.started, 1),
                                          len(changes[subject]), expired))

@@ -168,6 +168,24 @@ def quote_literal(value: object) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def literal_value(sql: str) -> object:
+    """The Python value of a literal written by `quote_literal` (the inverse)."""
+    text = sql.strip()
+    if text.upper() == "NULL":
+        return None
+    if text.upper() in ("TRUE", "FALSE"):
+        return text.upper() == "TRUE"
+    if text.startswith("'") and text.endswith("'") and len(text) >= 2:
+        out, chars = [], iter(text[1:-1])
+        for ch in chars:
+            out.append(next(chars, "") if ch == "\\" else ch)
+        return "".join(out)
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def quote_identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 

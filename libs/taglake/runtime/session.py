@@ -15,6 +15,7 @@ from pathlib import Path
 from taglake.errors import EnvironmentProblem
 from taglake.runtime.jars import resolve_jars
 from taglake.runtime.java import check_java
+from taglake.runtime.jvm import wide_jar
 from taglake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,14 @@ def session_conf(settings: Settings) -> dict[str, str]:
         if key != "spark.driver.extraJavaOptions":
             conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
     conf["spark.driver.extraJavaOptions"] = " ".join(o for o in java_opts if o)
-    if settings.jars.packages:
-        if settings.jars.ivy_cache:
-            conf["spark.jars"] = ",".join(resolve_jars(settings.jars.packages, settings.path(settings.jars.ivy_cache)))
-        else:
-            conf["spark.jars.packages"] = ",".join(settings.jars.packages)
+    if settings.jars.ivy_cache:
+        cache = Path(settings.path(settings.jars.ivy_cache))
+        # taglake's own reader (jvm/) is built next to the jar cache; without a cache (a cluster
+        # conf) spark-submit ships it with --jars (see README, "On a cluster").
+        jars = [*resolve_jars(settings.jars.packages, cache), str(wide_jar(cache.parent / "jvm"))]
+        conf["spark.jars"] = ",".join(jars)
+    elif settings.jars.packages:
+        conf["spark.jars.packages"] = ",".join(settings.jars.packages)
     return conf
 
 

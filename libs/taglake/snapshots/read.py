@@ -1,7 +1,9 @@
-"""Read tags as of a snapshot date: only the column groups that hold the requested tags (plus the
-base group's keys: sparse family groups hold only subjects with data), at the Delta versions the
-snapshot registry recorded for that date (so a reader never mixes a half-rewritten date with the
-previous one)."""
+"""Read tags as of a snapshot date, from the same serving layout BI tools query: the subject's
+newest manifest lists every retained date's files by column group and key bucket, and the
+`taglake_wide` reader zips just the groups holding the requested tags (the base group gives every
+subject's key; a subject absent from a sparse group reads the tag's fill value). One snapshot is
+always read whole: the manifest names the files of one complete run of that date.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from taglake.core.expressions import quote_identifier as q
 from taglake.core.suggest import did_you_mean
 from taglake.errors import DataError, InputError
 from taglake.settings import Settings
-from taglake.snapshots import registry
-from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, by_group, group_table
+from taglake.snapshots import registry, serving
+from taglake.snapshots.layout import SNAPSHOT_COLUMN, group_table
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,7 @@ def snapshot_or_error(spark, settings: Settings, subject: str, date: dt.date) ->
     return record
 
 
-def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, tags: list[str] | None = None,
-              pinned: bool = True) -> TagFrame:
+def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, tags: list[str] | None = None) -> TagFrame:
     """One row per subject with `tags` (all tags if None) as of `date`."""
     record = snapshot_or_error(spark, settings, subject, date)
     placed = registry.placements(spark, settings, subject)
@@ -48,22 +49,14 @@ def read_tags(spark, settings: Settings, subject: str, key: str, date: dt.date, 
     if unknown:
         hint = did_you_mean(unknown[0], placed, quote=False)
         raise InputError(f"{subject} snapshot {date} has no tag(s) {', '.join(unknown)}{hint}")
-    groups = by_group({t: placed[t] for t in wanted})
-    types = registry.column_types(spark, settings, subject)
-    versions: dict[str, int] = {}
-
-    def part(group: str, columns: list[str]) -> DataFrame:
-        table = settings.table(group_table(subject, group))
-        version = record.group_versions.get(group) if pinned else None
-        versions[table] = version if version is not None else _current_version(spark, table)
-        return _read_group(spark, table, key, columns, date, version, types)
-
-    # Every subject is in the base group; sparse family groups hold only subjects with data.
-    base = base_group(by_group(placed))
-    frame = part(base, groups.pop(base, []))
-    for group, columns in groups.items():
-        frame = frame.join(part(group, columns), on=key, how="left")
-    return TagFrame(with_fill(frame, key, wanted, registry.fills(spark, settings, subject), types), key, versions, record)
+    if not record.group_files:
+        raise DataError(f"{subject} snapshot {date} was written before the serving layout; re-run "
+                        f"`taglake tags --subject {subject} --date {date}`")
+    frame = (spark.read.format(serving.DATA_SOURCE).option("path", serving.folder(spark, settings, subject)).load()
+             .where(f"{q(SNAPSHOT_COLUMN)} = DATE'{date}'").selectExpr(q(key), *map(q, wanted)))
+    touched = {placed[t].group for t in wanted} | {min(record.group_versions)}
+    versions = {settings.table(group_table(subject, g)): record.group_versions[g] for g in sorted(touched)}
+    return TagFrame(frame, key, versions, record)
 
 
 def with_fill(frame: DataFrame, key: str, columns: list[str], fill: dict[str, str], types: dict[str, str]) -> DataFrame:
@@ -72,26 +65,3 @@ def with_fill(frame: DataFrame, key: str, columns: list[str], fill: dict[str, st
     select = [q(key)] + [f"CAST(coalesce({q(c)}, {fill[c]}) AS {types[c].upper()}) AS {q(c)}" if c in fill else q(c)
                          for c in columns]
     return frame.selectExpr(*select)
-
-
-def _read_group(spark, table: str, key: str, columns: list[str], date: dt.date, version: int | None,
-                types: dict[str, str] | None = None) -> DataFrame:
-    """One group at one date. A tag added after the snapshot was written reads as NULL there."""
-    where = f"{q(SNAPSHOT_COLUMN)} = DATE'{date}'"
-    source = table
-    if version is not None:
-        try:
-            present = set(spark.sql(f"SELECT * FROM {table} VERSION AS OF {version} LIMIT 0").columns)
-            source = f"{table} VERSION AS OF {version}"
-        except Exception as exc:   # the log of that version was cleaned up: read the date from now
-            log.debug("version %s of %s is no longer readable (%s); reading the current version", version, table, str(exc).splitlines()[0])
-            present = set(spark.table(table).columns)
-    else:
-        present = set(spark.table(table).columns)
-    select = [q(key)] + [q(c) if c in present else f"CAST(NULL AS {(types or {}).get(c, 'string').upper()}) AS {q(c)}"
-                         for c in columns]
-    return spark.sql(f"SELECT {', '.join(select)} FROM {source} WHERE {where}")
-
-
-def _current_version(spark, table: str) -> int:
-    return int(spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"])

@@ -33,7 +33,7 @@ VERSIONS_SCHEMA = (
 SNAPSHOTS_SCHEMA = (
     "subject string, snapshot_date date, run_id string, status string, tag_count int, row_count bigint, "
     "definitions_hash string, group_versions map<string,bigint>, seconds double, started_at timestamp, "
-    "finished_at timestamp"
+    "finished_at timestamp, buckets int, group_files string"
 )
 STATS_SCHEMA = "snapshot_date date, subject string, tag string, rows bigint, non_null bigint, fill_rate double, distinct_approx bigint"
 
@@ -138,18 +138,25 @@ class SnapshotRecord:
     seconds: float
     started_at: dt.datetime
     finished_at: dt.datetime
+    buckets: int = 0              # key buckets every group of the snapshot was written in
+    group_files: str = ""         # JSON: group -> [{path, bucket, rows}] (the serving manifest's input)
 
 
 def record_snapshots(spark, settings: Settings, records: list[SnapshotRecord], where: str) -> None:
     """One commit for a run's snapshots: every subject's new date becomes visible together."""
     rows = [(r.subject, r.snapshot_date, r.run_id, r.status, r.tag_count, r.row_count, r.definitions_hash,
-             r.group_versions, r.seconds, r.started_at, r.finished_at) for r in records]
+             r.group_versions, r.seconds, r.started_at, r.finished_at, r.buckets, r.group_files) for r in records]
     overwrite(spark, settings, SNAPSHOTS_TABLE, rows, SNAPSHOTS_SCHEMA, where)
 
 
 def snapshots(spark, settings: Settings, subject: str, status: str = "complete") -> list[SnapshotRecord]:
     rows = _rows(spark, settings, SNAPSHOTS_TABLE, f"subject = '{subject}' AND status = '{status}'")
-    return sorted((SnapshotRecord(**r.asDict()) for r in rows), key=lambda r: r.snapshot_date)
+    fields = set(SnapshotRecord.__dataclass_fields__)
+    # Registries written before the serving layout have no buckets / group_files (NULL): defaults.
+    records = (SnapshotRecord(**{k: v for k, v in r.asDict().items() if k in fields and (v is not None or k not in
+                                                                                          ("buckets", "group_files"))})
+               for r in rows)
+    return sorted(records, key=lambda r: r.snapshot_date)
 
 
 def snapshot(spark, settings: Settings, subject: str, date: dt.date) -> SnapshotRecord | None:

@@ -1,4 +1,7 @@
-"""BI views over the column groups, pinned to Delta versions so a switch is atomic.
+"""The serving layout taglake had until the wide reader (the baseline of benchmarks/reads.py):
+BI views over the column groups, pinned to Delta versions so a switch is atomic.
+
+Kept only to measure the current layout against it in the same run; nothing in libs/ uses it.
 
 `tags_<subject>` has one row per subject per retained snapshot date and one plain column per tag;
 `tags_<subject>_latest` is the newest complete date. Every group table is pinned with VERSION AS
@@ -23,7 +26,6 @@ several pieces, and the subject's view only names the pieces.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from taglake.core.expressions import quote_identifier as q
 from taglake.errors import DataError
@@ -72,7 +74,8 @@ def view_sql(key: str, base: tuple[str, int], joined: list[str]) -> str:
 
 
 def publish(spark, settings: Settings, subject: str, key: str, groups: dict[str, list[str]],
-            versions: dict[str, int], latest: dt.date | None, comment: str = "", fill: dict[str, str] | None = None) -> None:
+            versions: dict[str, int], latest: dt.date | None, comment: str = "", fill: dict[str, str] | None = None,
+            prefix: str = "legacy_") -> tuple[str, str]:
     """(Re)create the subject's views pinned to `versions` (group -> Delta version); `fill`: tag ->
     SQL literal read by subjects absent from a sparse group (registry.fills)."""
     names = sorted(groups)
@@ -90,17 +93,9 @@ def publish(spark, settings: Settings, subject: str, key: str, groups: dict[str,
         raise DataError(f"{subject} has {len(names)} column groups: its view would not fit the metastore's "
                         f"{VIEW_TEXT_BUDGET:,}-character limit; raise tags.group_size in the conf")
     comment = comment.replace("'", "")
-    spark.sql(f"CREATE OR REPLACE VIEW {settings.table(view_name(subject))} COMMENT '{comment}' AS {text}")
+    every, newest = settings.table(prefix + view_name(subject)), settings.table(prefix + latest_view_name(subject))
+    spark.sql(f"CREATE OR REPLACE VIEW {every} COMMENT '{comment}' AS {text}")
     if latest is not None:
-        spark.sql(
-            f"CREATE OR REPLACE VIEW {settings.table(latest_view_name(subject))} COMMENT 'latest complete snapshot: {latest}' AS "
-            f"SELECT * FROM {settings.table(view_name(subject))} WHERE {q(SNAPSHOT_COLUMN)} = DATE'{latest}'")
-    _drop_stale_pieces(spark, settings, subject, {p.rsplit(".", 1)[-1] for p in joined})
-
-
-def _drop_stale_pieces(spark, settings: Settings, subject: str, current: set[str]) -> None:
-    pattern = re.compile(rf"^tags_{re.escape(subject)}__.+__v\d+(_\d+)?$")
-    for row in spark.sql(f"SHOW VIEWS IN {settings.database}").collect():
-        name = row["viewName"]
-        if pattern.match(name) and name not in current and not row["isTemporary"]:
-            spark.sql(f"DROP VIEW IF EXISTS {settings.table(name)}")
+        spark.sql(f"CREATE OR REPLACE VIEW {newest} COMMENT 'latest complete snapshot: {latest}' AS "
+                  f"SELECT * FROM {every} WHERE {q(SNAPSHOT_COLUMN)} = DATE'{latest}'")
+    return every, newest
