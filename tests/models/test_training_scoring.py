@@ -17,9 +17,12 @@ from taglake.errors import DataError
 from taglake.models import records, store
 from taglake.models.dataset import features_as_of
 from taglake.models.train import train
+from taglake.snapshots import registry
+from taglake.snapshots.layout import group_table
 from taglake.snapshots.read import read_tags
 from taglake.tagdefs import load_library
-from tests.models.world import D, F, library_root, write_sources
+from tests.models.oracle import logistic_probability
+from tests.models.world import CUSTOMERS, D, F, library_root, write_sources
 
 D1 = D + dt.timedelta(days=1)
 
@@ -82,48 +85,32 @@ def test_recomputed_features_leave_out_overwritten_sources(spark, world):
     assert got == {r["customer_id"]: (r["purchases_90d"], r["is_frequent"]) for r in stored.collect()}
 
 
-def _logged_probability(model, row: dict) -> float:
-    """The logged PipelineModel's probability for one row, computed in plain Python from its stages
-    (SQL casts, median imputation, missing-value indicators, one-hot strings, logistic regression)."""
-    from pyspark.ml.classification import LogisticRegressionModel
-    from pyspark.ml.feature import ImputerModel, StringIndexerModel, VectorAssembler
-
-    stages = {type(s): s for s in model.stages}
-    surrogates = stages[ImputerModel].surrogateDF.first().asDict()
-    labels = dict(zip(stages[StringIndexerModel].getInputCols(), stages[StringIndexerModel].labelsArray, strict=True))
-    values: dict[str, list[float]] = {}
-    for name in stages[ImputerModel].getInputCols():
-        raw = row[name.removeprefix("__n_")]
-        values[name.replace("__n_", "__i_")] = [float(raw) if raw is not None else surrogates[name]]
-        values[f"__missing_{name.removeprefix('__n_')}"] = [1.0 if raw is None else 0.0]
-    for column, known in labels.items():
-        # The indexer (handleInvalid keep) puts NULL and unseen values at index len(known); the
-        # encoder's own extra slot for invalid indices is the one dropLast removes.
-        one_hot = [0.0] * (len(known) + 1)
-        one_hot[known.index(row[column]) if row[column] in known else len(known)] = 1.0
-        values[f"__e_{column}"] = one_hot
-    vector = [v for col in stages[VectorAssembler].getInputCols() for v in values[col]]
-    lr = stages[LogisticRegressionModel]
-    margin = lr.intercept + sum(w * x for w, x in zip(lr.coefficients.toArray(), vector, strict=True))
-    return 1 / (1 + math.exp(-margin))
-
-
 def test_scores_equal_the_logged_model_in_plain_python(spark, world):
     settings, library, _leaky, buy = world
     assert buy.promoted and buy.version == "1" and buy.metrics["auc"] > 0.7
     compute_tags(spark, settings, library, D)      # re-run D: the champion now exists
     outputs = ["buy_30d", "buy_30d_decile", "buy_30d_class", "likely_buyer"]
     frame = read_tags(spark, settings, "customer", "customer_id", D, buy.features + outputs).frame
-    sample = [r.asDict() for r in frame.orderBy("customer_id").limit(40).collect()]
+    sample = [r.asDict() for r in frame.collect()]
+    assert len(sample) == CUSTOMERS
     mlflow = store.mlflow_for(settings)
     model = mlflow.spark.load_model(f"models:/customer.buy_30d/{buy.version}", dfs_tmpdir=store.dfs_tmpdir(settings))
     info = mlflow.artifacts.load_dict(f"runs:/{buy.run_id}/taglake.json")
     edges = info["score_edges"]
     for row in sample:
-        p = _logged_probability(model, row)
+        p = logistic_probability(model, row)
         assert math.isclose(row["buy_30d"], p, rel_tol=1e-9, abs_tol=1e-12), row
         assert row["buy_30d_class"] == (p >= 0.5) and row["likely_buyer"] == (p >= 0.5)
         assert row["buy_30d_decile"] == len(edges) + 1 - sum(1 for e in edges if p >= e)
+    # What BI reads (the serving table of the newest snapshot) is the model's own column group.
+    placed = registry.placements(spark, settings, "customer")
+    (group,) = {placed[o].group for o in outputs[:3]}
+    assert group.startswith("f_model_buy_30d") and placed["likely_buyer"].group != group
+    stored = spark.table(settings.table(group_table("customer", group))).where(f"snapshot_date = DATE'{D}'")
+    served = spark.table(settings.table("tags_customer_latest"))
+    columns = ["customer_id", *outputs[:3]]
+    assert sorted(map(tuple, served.select(*columns).collect())) == sorted(map(tuple, stored.select(*columns).collect()))
+    assert sorted(map(tuple, served.select(*columns).collect())) == sorted((r["customer_id"], *(r[c] for c in outputs[:3])) for r in sample)
     (usage,) = [u for u in records.usages(spark, settings, "customer") if u["model"] == "customer.buy_30d" and u["snapshot_date"] == D]
     assert (usage["status"], usage["version"], usage["model_run_id"]) == ("scored", "1", buy.run_id)
     (stats,) = [s for s in records.stats(spark, settings, "customer") if s["model"] == "customer.buy_30d"]

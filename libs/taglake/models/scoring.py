@@ -78,20 +78,21 @@ def score_step(run, state, step: ModelStep, keep: list[str]) -> DataFrame:
                                                             None, None, settings.models.alias, why, 0))
         nulls = [f"CAST(NULL AS {o.type.upper()}) AS {q(o.name)}" for o in step.outputs]
         return state.core.selectExpr(*map(q, keep), *nulls)
+    number = str(version.version)   # the registry hands out ints or strings; records keep strings
     mlflow = store.mlflow_for(settings)
     info = mlflow.artifacts.load_dict(f"runs:/{version.run_id}/taglake.json")
-    model_info = mlflow.models.get_model_info(f"models:/{step.model}/{version.version}")
+    model_info = mlflow.models.get_model_info(f"models:/{step.model}/{number}")
     signature = [c.name for c in model_info.signature.inputs.inputs] if model_info.signature else info["features"]
     unknown = [f for f in signature if f not in state.types]
     if unknown:
-        raise DataError(f"model {step.model} v{version.version} needs feature(s) {', '.join(unknown)}, which tonight's "
+        raise DataError(f"model {step.model} v{number} needs feature(s) {', '.join(unknown)}, which tonight's "
                         f"{step.subject} tags do not have; restore them or train a new version: taglake train {step.defining_tag}")
     untrained = [f for f in step.features if f not in signature and f not in info.get("excluded", {})]
     if untrained:
         raise DataError(f"feature(s) {', '.join(untrained)} of {step.subject}.{step.defining_tag} are missing from the "
-                        f"signature of model {step.model} v{version.version} (trained before they were declared); "
+                        f"signature of model {step.model} v{number} (trained before they were declared); "
                         f"train a new version: taglake train {step.defining_tag} --promote")
-    model = mlflow.spark.load_model(f"models:/{step.model}/{version.version}", dfs_tmpdir=store.dfs_tmpdir(settings))
+    model = mlflow.spark.load_model(f"models:/{step.model}/{number}", dfs_tmpdir=store.dfs_tmpdir(settings))
     frame = _inputs(run, state, list(dict.fromkeys([*signature, *step.inputs])))
     if step.population_sql:
         frame = frame.where(f"coalesce({step.population_sql}, false)")
@@ -102,12 +103,12 @@ def score_step(run, state, step: ModelStep, keep: list[str]) -> DataFrame:
     result = scored.selectExpr(q(KEY), q(SCORE), *outputs).checkpoint(eager=True)
     count = result.count()
     records.record_usage(spark, settings, records.Usage(step.subject, run.date, run.run_id, step.model, tags, "scored",
-                                                        version.version, version.run_id, settings.models.alias, why, count))
-    _monitor(run, step, result, version, info, count, state)
+                                                        number, version.run_id, settings.models.alias, why, count))
+    _monitor(run, step, result, number, info, count, state)
     return state.core.select(*keep).join(result.drop(SCORE), on=KEY, how="left")
 
 
-def _monitor(run, step: ModelStep, scored: DataFrame, version, info: dict, count: int, state) -> None:
+def _monitor(run, step: ModelStep, scored: DataFrame, version: str, info: dict, count: int, state) -> None:
     """Score distribution of this snapshot on the training deciles; PSI vs previous and training."""
     settings, spark = run.settings, run.spark
     cuts = info["score_edges"]
@@ -121,14 +122,14 @@ def _monitor(run, step: ModelStep, scored: DataFrame, version, info: dict, count
               (("previous snapshot", psi_previous), ("training", psi_training)) if value is not None and value > settings.models.psi_alert]
     alert = "; ".join(alerts) or None
     if alert:
-        log.warning("%s v%s on %s: score drift: %s", step.model, version.version, run.date, alert)
+        log.warning("%s v%s on %s: score drift: %s", step.model, version, run.date, alert)
     records.append(spark, settings, records.STATS_TABLE, [(
-        step.subject, run.date, run.run_id, step.model, version.version, int(state.population.count()), count, mean, shares,
+        step.subject, run.date, run.run_id, step.model, version, int(state.population.count()), count, mean, shares,
         psi_previous, previous["snapshot_date"] if previous is not None else None, psi_training,
         dt.date.fromisoformat(info["feature_date"]), alert, dt.datetime.now())], records.STATS_SCHEMA)
 
 
-def _previous_psi(run, step: ModelStep, previous, version, cuts: list[float], shares: list[float], state) -> float | None:
+def _previous_psi(run, step: ModelStep, previous, version: str, cuts: list[float], shares: list[float], state) -> float | None:
     """The previous snapshot's scores binned on tonight's edges: read back when the raw score is a
     stored tag, else its recorded shares when the same version scored it."""
     raw = [o.name for o in step.outputs if step.output_kinds[o.name][0] in ("probability", "score")]
@@ -137,7 +138,7 @@ def _previous_psi(run, step: ModelStep, previous, version, cuts: list[float], sh
         key = state.key
         frame = read_tags(run.spark, run.settings, step.subject, key, date, raw[:1]).frame
         return M.psi(M.shares(frame, raw[0], cuts), shares)
-    if previous["version"] == version.version:
+    if previous["version"] == version:
         stats = records.previous_stats(run.spark, run.settings, step.subject, run.date, step.model)
         return M.psi(list(stats["shares"]), shares) if stats is not None else None
     return None

@@ -114,7 +114,7 @@ def train(spark, settings: Settings, library: Library, name: str, date: dt.date,
     try:
         if rows == 0:
             raise DataError(f"model {registered}: the training set as of {data.feature_date} is empty")
-        validation = f"pmod(xxhash64(CAST({q(KEY)} AS STRING), {int(spec.split.seed)}), 10000) < {int(spec.split.validation * 10000)}"
+        validation = validation_sql(tag)
         train_df, valid_df = frame.where(f"NOT ({validation})"), frame.where(validation)
         types = {f: library.tags[tag.subject][f].type for f in features_used}
         with progress(f"train {registered}: fit {spec.estimator.type} on {len(features_used)} features") as current:
@@ -148,11 +148,18 @@ def train(spark, settings: Settings, library: Library, name: str, date: dt.date,
             store.client(settings).set_registered_model_alias(registered, settings.models.alias, version)
         log.info("%s v%s: %s; %s", registered, version, ", ".join(f"{k}={v}" for k, v in metrics.items()),
                  f"alias {settings.models.alias!r} moved ({reason})" if promoted else f"alias kept ({reason})")
-        return TrainResult(tag.name, registered, version, run_id, task, metrics, champion.version if champion else None,
+        return TrainResult(tag.name, registered, version, run_id, task, metrics, str(champion.version) if champion else None,
                            champion_metric, promoted, reason, features_used, data.excluded, data.origin, data.feature_date,
                            data.label_date, rows, round(time.perf_counter() - started, 1), data.notes)
     finally:
         frame.unpersist()
+
+
+def validation_sql(tag: Tag) -> str:
+    """Which rows of a training set are held out: a hash of the key and the tag's seed, so the
+    same subjects land on the same side on every run and at any parallelism."""
+    split = tag.spec.split
+    return f"pmod(xxhash64(CAST({q(KEY)} AS STRING), {int(split.seed)}), 10000) < {int(split.validation * 10000)}"
 
 
 def _feature_gaps(frame: DataFrame, features: list[str]) -> tuple[list[str], set[str], list[str]]:
