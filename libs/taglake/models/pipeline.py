@@ -33,13 +33,14 @@ def estimator_for(spec: Estimator, task: str):
 
     cls = {"logistic_regression": LogisticRegression, "gbt_classifier": GBTClassifier,
            "linear_regression": LinearRegression, "gbt_regressor": GBTRegressor}[spec.type]
-    columns = {"featuresCol": FEATURES, "labelCol": LABEL, "predictionCol": PREDICTION}
+    estimator = cls(featuresCol=FEATURES, labelCol=LABEL, predictionCol=PREDICTION, **spec.params)
     if task == "classification":
-        columns.update(probabilityCol=PROBABILITY, rawPredictionCol=RAW)
-    params = dict(spec.params)
-    if cls().hasParam("seed"):
-        params.setdefault("seed", 42)
-    return cls(**columns, **params)
+        # Every classifier has these params, but not all take them as constructor arguments (GBT).
+        estimator.set(estimator.getParam("probabilityCol"), PROBABILITY)
+        estimator.set(estimator.getParam("rawPredictionCol"), RAW)
+    if estimator.hasParam("seed") and "seed" not in spec.params:
+        estimator.set(estimator.getParam("seed"), 42)   # fixed, so a retraining is reproducible
+    return estimator
 
 
 def build_pipeline(features: list[str], types: dict[str, str], with_nulls: set[str], spec: Estimator, task: str) -> Pipeline:
