@@ -29,6 +29,7 @@ from taglake.compiler.compile import source_read
 from taglake.compiler.plan import DAYS_AGO, KEY
 from taglake.compute.engine import TagRun
 from taglake.compute.sources import resolved_rows
+from taglake.compute.writer import GroupWriter
 from taglake.core.expressions import quote_identifier as q
 from taglake.errors import DataError
 from taglake.pipeline import new_run_id
@@ -136,12 +137,18 @@ def _recompute(spark, settings: Settings, library: Library, subject: str, tags: 
     return FeatureFrame(frame, date, "recomputed", excluded, notes)
 
 
+class _ScratchWriter(GroupWriter):
+    def stats(self, *args, **kwargs) -> list[tuple]:
+        return []   # a scratch snapshot is read once, for training: no tag statistics
+
+
 class _PastRun(TagRun):
     """A tag run as of a past date, into a scratch database, with identities as known then."""
 
     def __init__(self, spark, settings: Settings, library: Library, date: dt.date, mapping: Callable[[], DataFrame]):
         statuses = tuple(sorted({t.status for t in library.all_tags()}))
         super().__init__(spark, settings, library, date, statuses=statuses)
+        self.writer = _ScratchWriter(spark, settings, date)
         self._make_mapping = mapping
         self._past_mapping: DataFrame | None = None
 

@@ -106,16 +106,19 @@ def train(spark, settings: Settings, library: Library, name: str, date: dt.date,
     with progress(f"train {registered}: training set as of {date}") as current:
         data = training_set(spark, settings, library, tag, date, features)
         frame = data.frame.persist(StorageLevel.MEMORY_AND_DISK)
-        features_used, with_nulls, empty = _feature_gaps(frame, data.features)
+        validation = validation_sql(tag)
+        train_df, valid_df = frame.where(f"NOT ({validation})"), frame.where(validation)
+        # Gaps are judged on the rows the pipeline is fitted on: a feature with no value there
+        # (a rare category on a small population) has no median to impute and nothing to learn.
+        features_used, with_nulls, empty = _feature_gaps(train_df, data.features)
         if empty:
-            data.excluded.update({f: "no value in the training set" for f in empty})
+            data.excluded.update({f: "no value in the training rows" for f in empty})
         rows = frame.count()
         current.count(rows=rows, features=len(features_used))
     try:
-        if rows == 0:
-            raise DataError(f"model {registered}: the training set as of {data.feature_date} is empty")
-        validation = validation_sql(tag)
-        train_df, valid_df = frame.where(f"NOT ({validation})"), frame.where(validation)
+        if rows == 0 or not features_used:
+            raise DataError(f"model {registered}: the training set as of {data.feature_date} is empty" if rows == 0 else
+                            f"model {registered}: no feature has a value in the training rows as of {data.feature_date}")
         types = {f: library.tags[tag.subject][f].type for f in features_used}
         with progress(f"train {registered}: fit {spec.estimator.type} on {len(features_used)} features") as current:
             fitted = build_pipeline(features_used, types, with_nulls, spec.estimator, task).fit(train_df)
