@@ -11,7 +11,10 @@ import datetime as dt
 import math
 
 import pytest
+import yaml
 
+from taglake.cli import app as cli_app
+from taglake.cli import main
 from taglake.compute.engine import compute_tags
 from taglake.errors import DataError
 from taglake.models import records, store
@@ -125,12 +128,19 @@ def test_a_feature_missing_from_the_signature_is_an_error(spark, world, tmp_path
         compute_tags(spark, settings, changed, D1)
 
 
-def test_promotion_changes_the_version_of_the_next_snapshot_not_of_old_dates(spark, world):
-    """Runs after the scoring test: v1 scored D. A second training, promoted, scores D + 1; a re-run
-    of D keeps v1 unless models.rescore asks for the champion; PSI is recorded against D."""
-    settings, library, _leaky, buy = world
-    second = train(spark, settings, library, "buy_30d", D, promote=True)
-    assert second.version == "2" and second.promoted
+def test_promotion_changes_the_version_of_the_next_snapshot_not_of_old_dates(spark, world, tmp_path, capsys, monkeypatch):
+    """Runs after the scoring test: v1 scored D. A second training (`taglake train --promote`) scores
+    D + 1; a re-run of D keeps v1 unless models.rescore asks for the champion; PSI is recorded
+    against D; `taglake models --snapshots` lists it all."""
+    settings, library, _leaky, _buy = world
+    monkeypatch.setattr(cli_app, "_state", cli_app.AppContext())   # the CLI's lazily built context
+    data = settings.model_dump(mode="json", exclude={"root"})
+    data["tagdefs"] = str(library.root)
+    conf = tmp_path / "world.yaml"
+    conf.write_text(yaml.safe_dump(data, allow_unicode=True))
+    assert main(["train", "buy_30d", "--date", str(D), "--promote", "--conf", str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert "customer.buy_30d v2 " in out and "alias 'champion' moved to v2: --promote" in out
     strict = settings.with_overrides(models=settings.models.model_copy(update={"psi_alert": 1e-9}))
     compute_tags(spark, strict, library, D1)
     compute_tags(spark, settings, library, D)
@@ -143,3 +153,5 @@ def test_promotion_changes_the_version_of_the_next_snapshot_not_of_old_dates(spa
     compute_tags(spark, rescore, library, D)
     by_date = {u["snapshot_date"]: u["version"] for u in records.usages(spark, settings, "customer") if u["model"] == "customer.buy_30d"}
     assert by_date == {F: None, D: "2", D1: "2"}
+    assert main(["models", "--snapshots", "--conf", str(conf)]) == 0
+    assert "champion" in capsys.readouterr().out

@@ -100,7 +100,7 @@ def models(app: AppContext, model: str | None, show_snapshots: bool, tagdefs: st
             run = client.get_run(v.run_id)
             m, p = run.data.metrics, run.data.params
             main = m.get("auc", m.get("rmse"))
-            table.add_row(name, tag.spec.estimator.type, v.version, ", ".join(v.aliases), p.get("training_snapshot_date", ""),
+            table.add_row(name, tag.spec.estimator.type, str(v.version), ", ".join(v.aliases), p.get("training_snapshot_date", ""),
                           p.get("n_features", ""), f"{main:.4f}" if main is not None else "", f"{m.get('top_decile_lift', 0):.2f}",
                           dt.datetime.fromtimestamp(v.creation_timestamp / 1000).strftime("%Y-%m-%d %H:%M"))
     Console().print(table)
