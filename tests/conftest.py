@@ -16,7 +16,7 @@ import pytest
 
 from taglake.settings import Settings, load_settings
 
-# The demo and the tests think in China time (conf: spark.sql.session.timeZone = Asia/Shanghai);
+# The demo and the tests think in China time (conf `timezone: Asia/Shanghai`, the session's zone);
 # Python's own conversions of datetimes to and from Spark must use the same zone.
 os.environ["TZ"] = "Asia/Shanghai"
 time.tzset()
@@ -86,26 +86,6 @@ def tiny_demo(spark, base_settings: Settings) -> Settings:
     return demo
 
 
-@pytest.fixture(scope="session")
-def tiny_nightly(spark, tiny_demo: Settings, base_settings: Settings) -> Settings:
-    """The nightly run over the tiny demo with the shipped tagdefs (OneID, every subject's tags —
-    ~11,000 member tags —, segments) for 2026-11-22, once per session into database `tiny_nightly`
-    (the sources are views onto `tiny_demo`); read-only for the tests that share it."""
-    import datetime as dt
-
-    from taglake.pipeline import RunContext, run_nightly
-
-    settings = base_settings.with_overrides(database="tiny_nightly")
-    spark.sql("DROP DATABASE IF EXISTS tiny_nightly CASCADE")
-    spark.sql("CREATE DATABASE tiny_nightly")
-    for table in spark.catalog.listTables(tiny_demo.database):
-        if table.name.startswith("src_"):
-            spark.sql(f"CREATE VIEW tiny_nightly.{table.name} AS SELECT * FROM {tiny_demo.table(table.name)}")
-    # `sources` records Delta versions of the source tables; here they are views onto tiny_demo.
-    run_nightly(RunContext(spark, settings, dt.date(2026, 11, 22)), skip=["sources"])
-    return settings
-
-
 @pytest.fixture
 def conf_file(settings: Settings, tmp_path: Path) -> Path:
     """A YAML conf equal to `settings`, for driving the CLI in-process against the test session."""
@@ -124,3 +104,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if spark_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.spark)
+
+
+#: The snapshot date of the shared reference nightly (the tiny demo's history ends on it).
+NIGHTLY_DATE = "2026-11-22"
+
+
+@pytest.fixture(scope="session")
+def small_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped tag library with every discovered family dimension cut to 2 values (~680 tags
+    instead of ~11,100: every subject, kind, family and segment, at a fraction of the columns) and
+    OneID's contraction rounds never finished on the driver (on a cluster they run on executors)."""
+    from taglake.ops.library import copy_library
+    from taglake.settings import PROJECT_ROOT
+
+    return copy_library(PROJECT_ROOT / "tagdefs", tmp_path_factory.mktemp("library") / "tagdefs",
+                        values_per_dimension=2, oneid_driver_threshold=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_nightly(spark, tiny_demo: Settings, small_library: Path) -> Settings:
+    """Every stage of the nightly for NIGHTLY_DATE, run once per session with `small_library` on the
+    tiny demo sources, into the database `tiny_nightly`: the clean reference that other runs of the
+    same inputs (on a cluster, resumed, interrupted) are compared with (tests/equality.py)."""
+    import datetime as dt
+
+    from taglake.pipeline import RunContext, run_nightly
+
+    settings = tiny_demo.with_overrides(database="tiny_nightly", tagdefs=str(small_library))
+    spark.sql(f"DROP DATABASE IF EXISTS {settings.database} CASCADE")
+    spark.sql(f"CREATE DATABASE {settings.database}")
+    for table in spark.catalog.listTables(tiny_demo.database):
+        if table.name.startswith("src_"):
+            location = spark.sql(f"DESCRIBE DETAIL {tiny_demo.table(table.name)}").first()["location"]
+            spark.sql(f"CREATE TABLE {settings.table(table.name)} USING delta LOCATION '{location}'")
+    run_nightly(RunContext(spark, settings, dt.date.fromisoformat(NIGHTLY_DATE)))
+    return settings

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from taglake.core.model import Strict
 from taglake.core.problems import DefinitionError, ProblemLog
@@ -55,6 +55,11 @@ class TagSettings(Strict):
     #: runs one task per bucket (docs/storage.md).
     rows_per_bucket: int = Field(250_000, ge=100)
 
+
+#: The Spark setting `timezone` drives; set through `timezone`, never directly (one place).
+SESSION_TIMEZONE = "spark.sql.session.timeZone"
+
+
 class ModelSettings(Strict):
     """MLflow tracking and registry (model tags, docs/models.md)."""
 
@@ -74,6 +79,9 @@ class ModelSettings(Strict):
 
 class Settings(Strict):
     name: str
+    #: The time zone of every day boundary (windows, days since, the snapshot date) and of
+    #: hour() / dayofweek() in tag expressions: an IANA name (Asia/Shanghai) or UTC.
+    timezone: str
     warehouse: str
     metastore: str | None = None
     checkpoint_dir: str
@@ -86,6 +94,28 @@ class Settings(Strict):
     models: ModelSettings = Field(default_factory=ModelSettings)
     #: Folder that relative paths are resolved from; set by the loader, not in YAML.
     root: Path = Field(default=PROJECT_ROOT, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            import difflib
+
+            close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{value!r} is not a time zone{hint}; use an IANA name such as 'Asia/Shanghai' or 'UTC'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_timezone(self) -> Settings:
+        if SESSION_TIMEZONE in self.spark.conf:
+            raise ValueError(f"spark.conf sets {SESSION_TIMEZONE}; declare the time zone once, as `timezone:` "
+                             f"(it sets {SESSION_TIMEZONE} and every day boundary of the tags)")
+        return self
 
     def path(self, value: str) -> str:
         """A configured location as an absolute path or URI (s3a://..., hdfs://... stay as they are)."""

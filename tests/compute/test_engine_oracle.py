@@ -1,6 +1,8 @@
 """Tags over the tiny demo sources (OneID-keyed members, stores) against an independent pandas
 computation: identifiers canonicalised and resolved through the OneID mapping in plain Python,
-windows counted in days, every kind and a family checked for every member and store."""
+windows counted in days, every kind and a family checked for every member and store — under the
+rules of docs/tagdefs.md "What the values mean" (the last N days, NULLs in RFM, percentile ties,
+refunds, placeholder identifiers), each re-implemented here from its description."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from taglake.compute.engine import compute_tags
 from taglake.snapshots.read import read_tags
@@ -37,6 +40,45 @@ def canonical(id_type: str, value) -> str | None:
     return text or None
 
 
+IDENTITY = yaml.safe_load((Path(__file__).parents[2] / "tagdefs" / "identity.yaml").read_text(encoding="utf-8"))
+
+
+def valid_member_id(value) -> bool:
+    """A member id as tagdefs/identity.yaml reads it: trimmed, its pattern, no placeholder."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    raw = str(value)
+    text = raw.strip()
+    blocked = IDENTITY["guards"]["blocklist"]
+    if text in blocked["exact"] or raw.strip() in blocked["exact"] or any(re.search(r, text) for r in blocked["regex"]):
+        return False
+    return re.search(IDENTITY["types"]["member_id"]["pattern"], text) is not None
+
+
+def percentile_labels(values: dict[str, float], bounds: list[float], labels: list[str]) -> dict[str, str]:
+    """Mid-rank of each value (share below + half the share equal); the first label whose bound is
+    above it; with at least as many distinct values as labels, each cut moved just enough that
+    every label gets a value (docs/tagdefs.md "Percentile buckets and ties")."""
+    n = len(values)
+    counts = pd.Series(list(values.values()), dtype="float64").value_counts().sort_index()
+    distinct = list(counts.index)
+    mid, below = {}, 0
+    for v, c in counts.items():
+        mid[v] = (2 * below + c, c)     # twice the mid-rank numerator, exact
+        below += c
+    cuts, previous = [], 0
+    for i, b in enumerate(bounds, start=1):
+        count = sum(1 for v in distinct if mid[v][0] < 2 * b * n)
+        if len(distinct) >= len(labels):
+            count = min(max(count, previous + 1), len(distinct) - (len(labels) - i))
+        cuts.append(count)
+        previous = count
+    label_of = {}
+    for index, v in enumerate(distinct):
+        label_of[v] = labels[next((i for i, c in enumerate(cuts) if index < c), len(cuts))]
+    return {k: label_of[v] for k, v in values.items()}
+
+
 class Oracle:
     def __init__(self, spark, db: str, mapping: pd.DataFrame):
         self.ids = {(t, v): o for t, v, o in mapping[["id_type", "id_value", "oneid"]].itertuples(index=False)}
@@ -51,9 +93,15 @@ class Oracle:
         return None
 
     def rows(self, table: str, candidates, time_col: str | None) -> pd.DataFrame:
-        df = self.tables[table].copy()
-        if table in ("orders", "order_lines"):
-            df = df[df["status"] != "cancelled"]
+        df = self.tables["orders" if table == "refunds" else table].copy()
+        # The purchase rule of the shipped sources: cancelled orders, fully refunded orders and
+        # fully returned lines are not purchases; refunds are read on their own.
+        if table == "orders":
+            df = df[~df["status"].isin(["cancelled", "refunded"])]
+        elif table == "order_lines":
+            df = df[(df["status"] != "cancelled") & (df["refunded_qty"] < df["qty"])]
+        elif table == "refunds":
+            df = df[(df["status"] != "cancelled") & (df["refund_amount"] > 0)]
         if table in ("order_lines", "app_events"):
             products = self.tables["products"][["sku", "brand", "category_l1"]]
             df = df.merge(products, on="sku", how="left")
@@ -70,6 +118,7 @@ def expected_members(o: Oracle, stores: pd.DataFrame) -> dict[str, dict]:
     orders = o.rows("orders", [("member_id", "member_id"), ("phone", "receiver_phone")], "order_time")
     lines = o.rows("order_lines", [("member_id", "member_id"), ("phone", "receiver_phone")], "order_time")
     events = o.rows("app_events", [("member_id", "member_id"), ("device_id", "device_id")], "event_time")
+    refunds = o.rows("refunds", [("member_id", "member_id"), ("phone", "receiver_phone")], "order_time")
     tier = dict(zip(stores["store_id"], stores["city_tier"]))
     out: dict[str, dict] = {m: {} for m in o.members}
 
@@ -104,10 +153,18 @@ def expected_members(o: Oracle, stores: pd.DataFrame) -> dict[str, dict]:
         e["first_order_date"] = (D - dt.timedelta(days=int(mo["days_ago"].max()))) if len(mo) else None
         me = events[events["key"] == m]
         e["app_opens_30d"] = int(((me["event_type"] == "app_open") & (me["days_ago"] < 30)).sum())
+        e30 = me[me["days_ago"] < 30]
+        e["logged_in_events_30d"] = int(sum(valid_member_id(v) for v in e30["member_id"]))
+        e["app_active_days_30d"] = e30["event_date"].nunique()
+        e["orders_365d"] = len(w365)
+        mr = refunds[(refunds["key"] == m) & (refunds["days_ago"] < 365)]
+        e["refund_orders_365d"] = len(mr)
         ml = lines[lines["key"] == m]
         l365 = ml[ml["days_ago"] < 365]
         e["fav_category_l1_365d"] = top_values(l365, "category_l1", l365["line_amount"] - l365["refund_amount"], 1)
         e["top3_brands_all"] = top_values(ml, "brand", ml["line_amount"] - ml["refund_amount"], 3, as_list=True)
+        e["fav_brand_365d"] = top_values(l365, "brand", l365["line_amount"] - l365["refund_amount"], 1)
+        e["top3_brands_365d"] = top_values(l365, "brand", l365["line_amount"] - l365["refund_amount"], 3, as_list=True)
         e90 = me[me["days_ago"] < 90]
         e["fav_event_90d"] = top_values(e90, "event_type", pd.Series(1, index=e90.index), 1)
         spend = e["spend_365d"]
@@ -115,11 +172,12 @@ def expected_members(o: Oracle, stores: pd.DataFrame) -> dict[str, dict]:
         e["value_level"] = "高" if spend is not None and spend >= 3000 else "中" if spend is not None and spend > 0 else "无"
         e["spend_tier"] = None if spend is None else "D" if spend < 500 else "C" if spend < 2000 else "B"
         r, f = e["days_since_last_order"], e["orders_30d"]
-        e["rfm_cell"] = None if r is None or spend is None else {
+        # No cell only without a recency; no spend in 365 days is M low; recency 60 = the last 60 days.
+        e["rfm_cell"] = None if r is None else {
             "111": "重要价值客户", "101": "重要发展客户", "011": "重要保持客户", "001": "重要挽留客户",
             "110": "一般价值客户", "100": "一般发展客户", "010": "一般保持客户", "000": "一般挽留客户",
-        }["".join("1" if c else "0" for c in (r <= 60, f >= 1, spend >= 1000))]
-        e["lifecycle"] = "活跃" if r is not None and r <= 29 else "沉睡" if r is not None and r <= 179 else "流失"
+        }["".join("1" if c else "0" for c in (r < 60, f >= 1, spend is not None and spend >= 1000))]
+        e["lifecycle"] = "活跃" if r is not None and r < 30 else "沉睡" if r is not None and r < 180 else "流失"
         for cat in L1:
             code = L1_CODES[cat]
             c = ml[ml["category_l1"] == cat]
@@ -131,12 +189,12 @@ def expected_members(o: Oracle, stores: pd.DataFrame) -> dict[str, dict]:
             e[f"days_since_l1_{code}"] = int(c["days_ago"].min()) if len(c) else None
             s365 = e[f"l1_{code}_spend_365d"]
             e[f"fan_{code}"] = None if s365 is None else s365 >= 1000
-    # percentile bucket: exact percentiles over members with spend > 0 (linear interpolation, as Spark)
-    positive = sorted(v["spend_365d"] for v in out.values() if v["spend_365d"] is not None and v["spend_365d"] > 0)
-    p50, p90 = (pd.Series(positive).quantile(q) for q in (0.5, 0.9))
-    for e in out.values():
-        s = e["spend_365d"]
-        e["spend_rank"] = None if s is None or s <= 0 else "低" if s < p50 else "中" if s < p90 else "高"
+    # percentile buckets by mid-rank: spend (few ties), app active days (many ties at the low end)
+    for tag, input_ in (("spend_rank", "spend_365d"), ("app_rank_30d", "app_active_days_30d")):
+        population = {m: e[input_] for m, e in out.items() if e[input_] is not None and e[input_] > 0}
+        labels = percentile_labels(population, [0.5, 0.9], ["低", "中", "高"])
+        for m, e in out.items():
+            e[tag] = labels.get(m)
     return out
 
 
@@ -156,7 +214,7 @@ def expected_stores(o: Oracle, members: dict[str, dict]) -> dict[str, dict]:
     stores = o.tables["stores"]
     orders = o.rows("orders", [("member_id", "member_id"), ("phone", "receiver_phone")], "order_time")
     raw = o.tables["orders"]
-    raw = raw[raw["status"] != "cancelled"].copy()
+    raw = raw[~raw["status"].isin(["cancelled", "refunded"])].copy()
     raw["days_ago"] = [(D - pd.Timestamp(t).date()).days for t in raw["order_time"]]
     out = {}
     for store_id, tier in zip(stores["store_id"], stores["city_tier"]):
@@ -216,6 +274,15 @@ def test_member_and_store_tags_match_pandas(spark, computed):
     assert sum(1 for v in members.values() if v["orders_30d"]) > 20
     assert sum(1 for v in members.values() if v["spend_365d"] is None) > 20
     assert len({v["rfm_cell"] for v in members.values()}) >= 5
+    # ... including what issue 11 found wrong: lapsed buyers get a cell, ties fill every label,
+    # placeholders are not logins, fully refunded orders are not purchases
+    lapsed = [v for v in members.values() if v["days_since_last_order"] is not None and v["spend_365d"] is None]
+    assert lapsed and all(v["rfm_cell"] == "一般挽留客户" for v in lapsed)
+    tied = [v["app_active_days_30d"] for v in members.values() if v["app_active_days_30d"]]
+    assert len(tied) > len(set(tied)) * 5 and {v["app_rank_30d"] for v in members.values()} == {None, "低", "中", "高"}
+    e30 = oracle.tables["app_events"]
+    assert sum(not valid_member_id(v) for v in e30["member_id"] if v is not None) > 0
+    assert any(v["refund_orders_365d"] > 0 for v in members.values())
     stores = expected_stores(oracle, members)
     got_stores = {r["store_id"]: r.asDict() for r in read_tags(spark, settings, "store", "store_id", D).frame.collect()}
     assert set(got_stores) == set(stores)

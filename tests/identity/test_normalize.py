@@ -81,6 +81,7 @@ def test_spark_matches_the_oracle(spark):
 
     from taglake.identity.normalize import canonical as spark_canonical
     from taglake.identity.normalize import classify
+    from taglake.identity.procedure import canonical_sql
 
     extra = [("phone", f"+86 1{d}{d}0 000 {d}{d}{d}{d}") for d in "3456789"] + [
         ("email", "  MiXeD.Case+tag@Example.COM  "), ("member_id", "m-" + "x" * 70)]
@@ -89,12 +90,15 @@ def test_spark_matches_the_oracle(spark):
     for config in (DEFAULT, SHIPPED):
         checked = F.lit(None).cast("struct<value:string,status:string,reason:string>")
         value = F.lit(None).cast("string")
+        text = F.lit(None).cast("string")     # the SQL form tag expressions get (canonical_id)
         for id_type in config.id_types:
             checked = F.when(F.col("id_type") == id_type, classify(id_type, F.col("raw"), config)).otherwise(checked)
             value = F.when(F.col("id_type") == id_type, spark_canonical(id_type, F.col("raw"), config)).otherwise(value)
-        got = df.select("id_type", "raw", checked.alias("c"), value.alias("v")).collect()
+            text = F.when(F.col("id_type") == id_type, F.expr(canonical_sql(id_type, "`raw`", config))).otherwise(text)
+        got = df.select("id_type", "raw", checked.alias("c"), value.alias("v"), text.alias("t")).collect()
         for r in got:
             expected_value, expected_status = canonical(config, r["id_type"], r["raw"])
             assert (r["c"]["value"], r["c"]["status"]) == (expected_value, expected_status), (r["id_type"], r["raw"])
             assert r["v"] == (expected_value if expected_status == "ok" else None)
+            assert r["t"] == r["v"], (r["id_type"], r["raw"])
             assert (r["c"]["reason"] is None) == (expected_status in ("ok", "missing"))

@@ -98,3 +98,9 @@ def test_jobs_are_thin_entry_points(job):
     proc = subprocess.run([sys.executable, str(ROOT / "jobs" / job), "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Usage:" in proc.stdout
+
+
+def test_explain_shows_the_time_zone_of_day_boundaries(capsys):
+    assert main(["explain", "member.orders_30d"]) == 0
+    out = capsys.readouterr().out
+    assert "time zone" in out and "Asia/Shanghai" in out

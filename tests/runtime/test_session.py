@@ -35,3 +35,30 @@ def test_tables_are_registered_and_time_travel_works(spark, settings):
     assert spark.sql(f"SELECT count(*) FROM {table}").first()[0] == 5
     assert spark.sql(f"SELECT count(*) FROM {table} VERSION AS OF 0").first()[0] == 3
     assert settings.database in [d.name for d in spark.catalog.listDatabases()]
+
+
+def test_the_time_zone_is_one_declared_setting(tmp_path):
+    """conf `timezone` sets Spark's session zone; setting the Spark key directly, or a zone that
+    does not exist, is a readable error naming the file and the key."""
+    import pytest
+    import yaml
+
+    from taglake.errors import ConfigError
+
+    assert session_conf(load_settings("local"))["spark.sql.session.timeZone"] == "Asia/Shanghai"
+    assert session_conf(load_settings("cluster"))["spark.sql.session.timeZone"] == "Asia/Shanghai"
+    raw = yaml.safe_load(open(load_settings("local").root / "conf" / "local.yaml", encoding="utf-8"))
+    (tmp_path / "conf").mkdir()
+    for change, message in (
+        ({"timezone": "Asia/Shangai"}, "'Asia/Shangai' is not a time zone (did you mean 'Asia/Shanghai'?)"),
+        ({"spark": {**raw["spark"], "conf": {"spark.sql.session.timeZone": "UTC"}}}, "declare the time zone once, as `timezone:`"),
+        ({"timezone": None}, "timezone"),
+    ):
+        path = tmp_path / "conf" / "bad.yaml"
+        path.write_text(yaml.safe_dump({**raw, **change}, allow_unicode=True))
+        with pytest.raises(ConfigError) as err:
+            load_settings(path)
+        assert message in str(err.value) and "bad.yaml" in str(err.value)
+    path.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != "timezone"}, allow_unicode=True))
+    with pytest.raises(ConfigError, match="timezone: required key is missing"):
+        load_settings(path)

@@ -39,7 +39,7 @@ def value_sql(column: int, kind: str, sparse: bool) -> str:
     draw = f"pmod(id * {column * 7 + 3} + {column}, 101)"
     absent = f"{draw} < {70 if sparse else 10}"
     value = {"bigint": f"CAST({draw} AS BIGINT)", "double": f"{draw} / 4.0", "string": f"concat('v', {draw} % 13)",
-             "boolean": f"{draw} % 2 = 0", "date": f"date_add(DATE'2026-01-01', {draw})"}[kind]
+             "boolean": f"{draw} % 2 = 0", "date": f"date_add(DATE'2026-01-01', CAST({draw} AS INT))"}[kind]
     return f"CASE WHEN {absent} THEN NULL ELSE {value} END"
 
 

@@ -54,3 +54,48 @@ def test_compiles_with_every_step_kind(library):
     kinds = {step.kind for p in plan.subjects.values() for _d, step in p.steps}
     assert kinds == {"aggregate", "preference", "family", "derived", "cross_lookup", "cross_aggregate", "model"}
     assert plan.tag_count() == sum(1 for t in library.all_tags() if t.status == "online")
+
+
+def test_days_since_comparisons_follow_the_last_n_days_convention(library):
+    """docs/tagdefs.md: "within the last N days" is `days_since < N`, "not within them" `>= N`; a
+    `<=` or `>` against a number would mix conventions (`<= 29` next to `< 30`)."""
+    from sqlglot import exp
+
+    from taglake.core.expressions import parse
+
+    days = {t.name for t in library.all_tags()
+            if (t.kind == "recency" and getattr(t.spec, "output", "days_since") == "days_since")
+            or t.name.endswith(("tenure_days", "age_days"))}
+    offenders = []
+    for tag in library.all_tags():
+        if tag.family is not None or tag.kind not in ("rule", "composite", "cross"):
+            continue
+        spec = tag.spec
+        if tag.kind == "cross":
+            texts = [spec.value]   # over the related subject's tags (tenure_days of staff ...)
+        elif getattr(spec, "expr", None):
+            texts = [spec.expr]
+        else:
+            texts = [c.when for c in (getattr(spec, "cases", None) or getattr(spec, "stages", None) or [])]
+        for text in texts:
+            for node in parse(text).find_all(exp.LTE, exp.GT):
+                sides = (node.this, node.expression)
+                if any(isinstance(s, exp.Column) and s.name in days for s in sides) and any(isinstance(s, exp.Literal) for s in sides):
+                    offenders.append(f"{tag.ref}: {node.sql()}")
+    # Segment rules (their own language; the comparison reads the same): tagdefs/segments/*.yaml
+    import re
+
+    import yaml
+
+    compared = re.compile(rf"\b({'|'.join(sorted(days))})\s*(<=|>(?!=))\s*\d")
+    for path in sorted((ROOT / "segments").glob("*.yaml")):
+        for segment in yaml.safe_load(path.read_text(encoding="utf-8")).get("segments") or []:
+            if compared.search(segment.get("rule") or ""):
+                offenders.append(f"segment {segment['name']}: {segment['rule']}")
+    assert not offenders, offenders
+    assert days >= {"days_since_last_order", "tenure_days", "days_since_last_refund"}
+
+
+def test_identifier_presence_uses_canonical_ids(library):
+    logged_in = library.tags["member"]["logged_in_events_30d"]
+    assert "canonical_id('member_id', member_id)" in logged_in.spec.where

@@ -161,6 +161,8 @@ def explain(app: AppContext, tag: str, tagdefs: str | None) -> None:
         ("visibility", f"business lines: {', '.join(t.visibility.business_lines)}; regions: {', '.join(t.visibility.regions)}"),
         ("frequency", t.frequency), ("version", str(t.version)), ("definition hash", library.definition_hash(t)),
         ("defined at", f"{t.origin} ({t.origin.path})"),
+        ("time zone", f"{app.settings.timezone} (conf `timezone` of {app.settings.name}): the day boundaries of windows, "
+                      "days since and the snapshot date, and hour() / dayofweek() in expressions"),
     ]
     if t.source:
         src = library.sources[t.source]

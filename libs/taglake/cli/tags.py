@@ -38,6 +38,8 @@ def tags(app: AppContext, subjects: tuple[str, ...], date: dt.date, statuses: tu
                    f"{r.rows_scanned:,} source rows scanned, {r.seconds:.1f}s"
                    + (f"; {r.version_changes} new/changed definitions" if r.version_changes else "")
                    + (f"; retention dropped {', '.join(map(str, r.expired))}" if r.expired else ""))
+        for warning in r.warnings:
+            click.echo(f"  warning: {warning}")
     db = app.settings.database
     click.echo(
         f"Query: SELECT * FROM {db}.tags_<subject>_latest  |  as of a date: ... FROM {db}.tags_<subject> WHERE snapshot_date = DATE'{date}'"

@@ -103,12 +103,15 @@ class FamilyStep:
 
 @dataclass(frozen=True)
 class Threshold:
-    """A population statistic a derived tag needs before it can be computed (percentile buckets)."""
+    """A population statistic a derived tag needs before it can be computed: one cut of a
+    percentile bucket (taglake.compute.percentiles places the cuts of a bucket together)."""
 
     placeholder: str                             # e.g. p_spend_tier_0, substituted as a number
     input: str                                   # tag column
-    fraction: float
+    fraction: float                              # share of the population before the cut
     where_sql: str | None = None
+    tag: str = ""                                # the bucket tag the cut belongs to
+    labels: tuple[str, ...] = ()                 # all the bucket's labels, in order
 
 
 @dataclass

@@ -13,10 +13,10 @@ from pyspark.sql import functions as F
 from taglake.compiler import sqlkit
 from taglake.compiler.compile import source_read
 from taglake.compute.sources import base_rows, table_frame
-from taglake.core.expressions import parse_checked
 from taglake.progress import step
 from taglake.settings import Settings
 from taglake.tagdefs.families import discover_key, write_lock
+from taglake.tagdefs.identifiers import parse
 from taglake.tagdefs.loader import load_library
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def discover(spark, settings: Settings, root: Path, date: dt.date) -> dict[str, 
                     rows = base_rows(spark, settings, source_read(library, source, family.subject), date)
                     column = rule.column or spec.column
                     if getattr(family, "where", None):
-                        rows = rows.where(sqlkit.source_sql(parse_checked(family.where)))
+                        rows = rows.where(sqlkit.source_sql(parse(family.where, root)))
                 if rule.where:
                     rows = rows.where(rule.where)
                 values = rows.selectExpr(f"CAST(({column}) AS STRING) AS value").where("value IS NOT NULL AND trim(value) <> ''")

@@ -1,8 +1,8 @@
 """Compute a snapshot of tags: the compiled plan, depth by depth, into column-group Delta tables.
 
 Order of work for one run (one snapshot date, one or more subjects):
-  depth 0   per subject and source: the source is read and keyed once (persisted), then every
-            scan step on it runs — one GROUP BY for its scalar tags, preference steps, and its
+  depth 0   per subject and source table: the table is read and keyed once (persisted; sources
+            that filter the same table share the read), then every scan step on it runs — one GROUP BY for its scalar tags, preference steps, and its
             families in long form, each family column group written as soon as it is computed;
             the scalar results are joined to the subject's population: the *core* frame.
   depth d   per subject: derived tags as one select over the core (plus any family columns they
@@ -71,6 +71,10 @@ class SubjectResult:
     seconds: float
     version_changes: int = 0
     expired: list[dt.date] = field(default_factory=list)
+    #: Percentile bucket -> members per label, and the run's warnings (an empty label). Quality
+    #: checks (DOMAIN.md "Quality") are meant to read both from here and record them per snapshot.
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +95,8 @@ class _State:
     files: dict[str, list[dict]] = field(default_factory=dict)   # group -> files written (by key bucket)
     buckets: int = 1                      # key buckets of every group of this snapshot
     rows_scanned: int = 0
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)   # percentile bucket -> label -> members
+    warnings: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
     def place(self, placements: dict[str, Placement]) -> None:
@@ -213,24 +219,32 @@ class TagRun:
         return df.checkpoint(eager=True)
 
     def _scan(self, state: _State, todo: list) -> None:
-        by_source: dict[str, list] = defaultdict(list)
+        # One read per table for all its steps, keys resolved once: sources that are filters of the
+        # same table (orders and refunds) share the scan, each step keeping its source's filter.
+        by_table: dict[tuple, list] = defaultdict(list)
         for step in todo:
-            by_source[step.read.source].append(step)
+            r = step.read
+            by_table[(r.table, r.lookups, r.key_column, r.identity, r.time_column)].append(step)
         parts: list[DataFrame] = []
         outputs: list[Output] = []
         cached: list[DataFrame] = []
-        for source, source_steps in sorted(by_source.items()):
-            # One read per source for all its steps: the union of the columns they need.
-            columns = tuple(sorted({c for s in source_steps for c in s.read.columns}))
-            read = replace(source_steps[0].read, columns=columns)
-            with progress(f"tags[{state.plan.subject}] source {source}") as current:
+        for table_steps in sorted(by_table.values(), key=lambda steps: min(s.read.source for s in steps)):
+            columns = tuple(sorted({c for s in table_steps for c in s.read.columns}))
+            filters = sorted({s.read.where_sql or "" for s in table_steps})
+            shared = filters[0] or None if len(filters) == 1 else (
+                None if "" in filters else " OR ".join(f"({f})" for f in filters))
+            read = replace(table_steps[0].read, columns=columns, where_sql=shared)
+            sources = ", ".join(sorted({s.read.source for s in table_steps}))
+            with progress(f"tags[{state.plan.subject}] source {sources}") as current:
                 rows = self._rows(read).persist(StorageLevel.DISK_ONLY)
                 cached.append(rows)
                 scanned = rows.count()
                 state.rows_scanned += scanned
-                current.count(rows=scanned, steps=len(source_steps))
-                for step in source_steps:
-                    part = runner_for(step, scan=True)(self, state, rows, step)
+                current.count(rows=scanned, steps=len(table_steps))
+                for step in table_steps:
+                    own = step.read.where_sql
+                    step_rows = rows.where(own) if own and len(filters) > 1 else rows
+                    part = runner_for(step, scan=True)(self, state, step_rows, step)
                     if part is not None:
                         parts.append(part)
                         outputs += step.outputs
@@ -275,6 +289,16 @@ class TagRun:
                         self._write_group(state, group, result.select(KEY, *tags), current)
                 result = result.drop(*family_out)
             state.core = self._checkpoint(result)
+
+    def _label_counts(self, state: _State, cuts) -> None:
+        """Members per label of each percentile bucket; an empty label is a warning of the run."""
+        for c in cuts:
+            state.labels[c.tag] = dict(zip(c.labels, c.members))
+            for label in c.empty_labels():
+                message = (f"{state.plan.subject}.{c.tag}: label {label} has no members "
+                           f"({c.distinct} distinct values for {len(c.labels)} labels)")
+                log.warning("%s", message)
+                state.warnings.append(message)
 
     def _stored_tags(self, state: _State, tags: list[str]) -> DataFrame:
         """Family tags written earlier in this run, read back from their groups at this date, for
@@ -363,7 +387,7 @@ class TagRun:
                             f"{self.library.subjects[subject].display_name} tags")
             results.append(SubjectResult(subject, self.date, record.tag_count, record.row_count, len(groups),
                                          state.rows_scanned, round(time.perf_counter() - state.started, 1),
-                                         len(changes[subject]), expired))
+                                         len(changes[subject]), expired, state.labels, state.warnings))
         return results
 
 
@@ -391,7 +415,9 @@ def _derived(run: TagRun, state: _State, step: DerivedStep, states: dict[str, _S
     frame = state.core.select("*", F.lit(run.date).alias(SNAPSHOT))
     if family_inputs:
         frame = frame.join(run._stored_tags(state, family_inputs), on=KEY, how="left")
-    return run_step.derived(run.spark, frame, step, keep)
+    result, cuts = run_step.derived(run.spark, frame, step, keep)
+    run._label_counts(state, cuts)
+    return result
 
 
 @runner(CrossLookupStep, scan=False)

@@ -12,4 +12,6 @@ def run_stage(run) -> dict[str, int]:
         counts[f"{r.subject}_tags"] = r.tags
         counts[f"{r.subject}_rows"] = r.rows
     counts["rows_scanned"] = sum(r.rows_scanned for r in results)
+    # Each warning is logged where it arises; the count shows in the nightly run's stage table.
+    counts["empty_labels"] = sum(len(r.warnings) for r in results)
     return counts

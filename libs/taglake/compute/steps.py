@@ -23,6 +23,8 @@ from taglake.compiler.plan import (
     DerivedStep,
     PreferenceStep,
 )
+from taglake.compute import percentiles
+from taglake.compute.percentiles import BucketCuts
 from taglake.core.expressions import quote_identifier as q
 from taglake.core.expressions import quote_literal
 
@@ -57,24 +59,11 @@ def preference(spark, rows: DataFrame, step: PreferenceStep) -> DataFrame:
     return spark.sql(f"SELECT {q(KEY)}, {picks} FROM {p1} GROUP BY {q(KEY)}")
 
 
-def thresholds(spark, frame: DataFrame, step: DerivedStep) -> dict[str, str]:
-    """Population percentiles for percentile buckets, computed in one pass over the subject."""
-    if not step.thresholds:
-        return {}
-    view = temp_view(frame, "pop")
-    exprs = []
-    for t in step.thresholds:
-        where = f" AND ({t.where_sql})" if t.where_sql else ""
-        exprs.append(f"percentile(CASE WHEN {q(t.input)} IS NOT NULL{where} THEN CAST({q(t.input)} AS DOUBLE) END, {t.fraction!r}) AS {q(t.placeholder)}")
-    row = spark.sql(f"SELECT {', '.join(exprs)} FROM {view}").first()
-    # A population with no values gives no thresholds: every bucket then compares with NULL (null label).
-    return {t.placeholder: (repr(float(row[t.placeholder])) if row[t.placeholder] is not None else "CAST(NULL AS DOUBLE)")
-            for t in step.thresholds}
-
-
-def derived(spark, frame: DataFrame, step: DerivedStep, keep: list[str]) -> DataFrame:
-    """`keep` columns of `frame` plus the step's outputs, in one select."""
-    bound = thresholds(spark, frame, step)
+def derived(spark, frame: DataFrame, step: DerivedStep, keep: list[str]) -> tuple[DataFrame, list[BucketCuts]]:
+    """`keep` columns of `frame` plus the step's outputs, in one select; percentile buckets' cuts
+    are computed from `frame` first (and returned: how many members each label got)."""
+    cuts = percentiles.compute(spark, frame, step.thresholds)
+    bound = {placeholder: sql for c in cuts for placeholder, sql in zip(c.placeholders, c.cuts)}
     view = temp_view(frame, "tags")
     outputs = []
     for o in step.outputs:
@@ -83,7 +72,7 @@ def derived(spark, frame: DataFrame, step: DerivedStep, keep: list[str]) -> Data
             sql = sql.replace("{" + placeholder + "}", value)
         outputs.append(f"{sql} AS {q(o.name)}")
     kept = ", ".join(q(c) for c in keep)
-    return spark.sql(f"SELECT {kept}, {', '.join(outputs)} FROM {view}")
+    return spark.sql(f"SELECT {kept}, {', '.join(outputs)} FROM {view}"), cuts
 
 
 def cross_lookup(spark, frame: DataFrame, step: CrossLookupStep, related: DataFrame, keep: list[str]) -> DataFrame:

@@ -1,9 +1,12 @@
 """Canonical forms and validation of identifiers, as Spark Column expressions.
 
 The same rules (identity.yaml `types`, over taglake's defaults) run wherever an identifier is read:
-in the OneID job and in every stage that joins a source to the mapping, so "+86 138-0013-8001"
-in an order and "13800138001" in CRM meet as the same phone. Patterns are Java regular
-expressions as Spark runs them; the defaults stay within the syntax Java and Python share.
+in the OneID job, in every stage that joins a source to the mapping, and in tag expressions
+(`canonical_id('phone', receiver_phone)`), so "+86 138-0013-8001" in an order and "13800138001"
+in CRM meet as the same phone. The procedure is written once (`taglake.identity.procedure`, which
+also renders it as SQL text for tag expressions); here it becomes Columns for the jobs. Patterns
+are Java regular expressions as Spark runs them; the defaults stay within the syntax Java and
+Python share.
 """
 
 from __future__ import annotations
@@ -12,13 +15,9 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from taglake.identity.config import IdentityConfig
+from taglake.identity.procedure import BLOCKED, INVALID, MISSING, OK, cleaning, config_or_default, steps
 
-#: Outcome of classifying one raw value.
-OK, MISSING, INVALID, BLOCKED = "ok", "missing", "invalid", "blocked"
-
-
-def _config(config: IdentityConfig | None) -> IdentityConfig:
-    return config if config is not None else IdentityConfig.default()
+__all__ = ["BLOCKED", "INVALID", "MISSING", "OK", "canonical", "classify", "normalized"]
 
 
 def _column(column: Column | str) -> Column:
@@ -27,16 +26,14 @@ def _column(column: Column | str) -> Column:
 
 def normalized(id_type: str, column: Column | str, config: IdentityConfig | None = None) -> Column:
     """The canonicalised string (trimmed, cleaned, prefix removed, lower-cased), not yet validated."""
-    rule = _config(config).rule(id_type)
     value = _column(column).cast("string")
-    if rule.trim:
-        value = F.trim(value)
-    if rule.remove:
-        value = F.regexp_replace(value, F.lit(rule.remove), F.lit(""))
-    if rule.strip_prefix:
-        value = F.regexp_replace(value, F.lit(rule.strip_prefix), F.lit(""))
-    if rule.lower:
-        value = F.lower(value)
+    for op, arg in cleaning(id_type, config_or_default(config)):
+        if op == "trim":
+            value = F.trim(value)
+        elif op == "delete":
+            value = F.regexp_replace(value, F.lit(arg), F.lit(""))
+        else:
+            value = F.lower(value)
     return value
 
 
@@ -46,26 +43,22 @@ def classify(id_type: str, column: Column | str, config: IdentityConfig | None =
     status is ok / missing (NULL) / invalid (fails the type's pattern) / blocked (a placeholder);
     reason says which rule decided, for the audit table.
     """
-    config = _config(config)
+    config = config_or_default(config)
+    raw = _column(column)
+    value = normalized(id_type, raw, config)
+    status = F.when(raw.isNull(), F.lit(MISSING))
+    reason = F.when(raw.isNull(), F.lit(None).cast("string"))
+    for step in steps(id_type, config):
+        if step.exact:
+            hit = value.isin(*step.exact) | F.trim(raw.cast("string")).isin(*step.exact)
+        else:
+            assert step.regex is not None  # a step tests an exact list or a pattern
+            hit = value.rlike(step.regex)
+        status = status.when(hit, F.lit(step.status))
+        reason = reason.when(hit, F.lit(step.reason).cast("string"))
     rule = config.rule(id_type)
-    blocklist = config.blocklist(id_type)
-    value = normalized(id_type, column, config)
-    status = F.when(_column(column).isNull(), F.lit(MISSING))
-    reason = F.when(_column(column).isNull(), F.lit(None).cast("string"))
-    # Blocklists before validation: a placeholder such as "null" or "00000000000" is reported as
-    # what it is, not as a malformed value.
-    if blocklist.exact:
-        # Also on the raw value (trimmed): cleaning would turn the placeholder "-1" into "1".
-        hit = value.isin(*blocklist.exact) | F.trim(_column(column).cast("string")).isin(*blocklist.exact)
-        status = status.when(hit, F.lit(BLOCKED))
-        reason = reason.when(hit, F.lit("blocklist: exact value"))
-    for pattern in blocklist.regex:
-        hit = value.rlike(pattern)
-        status = status.when(hit, F.lit(BLOCKED))
-        reason = reason.when(hit, F.lit(f"blocklist: matches {pattern}"))
-    valid = value.rlike(rule.pattern)
-    status = status.when(valid, F.lit(OK)).otherwise(F.lit(INVALID))
-    reason = reason.when(valid, F.lit(None).cast("string")).otherwise(F.lit(f"does not match {rule.pattern}"))
+    status = status.otherwise(F.lit(INVALID))
+    reason = reason.otherwise(F.lit(f"does not match {rule.pattern}"))
     return F.struct(value.alias("value"), status.alias("status"), reason.alias("reason"))
 
 

@@ -16,7 +16,7 @@ from taglake.errors import EnvironmentProblem
 from taglake.runtime.jars import resolve_jars
 from taglake.runtime.java import check_java
 from taglake.runtime.jvm import wide_jar
-from taglake.settings import Settings
+from taglake.settings import SESSION_TIMEZONE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def session_conf(settings: Settings) -> dict[str, str]:
         conf["spark.driver.memory"] = settings.spark.driver_memory
     conf["spark.sql.warehouse.dir"] = _as_uri(settings.path(settings.warehouse))
     conf["spark.sql.catalogImplementation"] = "hive"
+    # Every day boundary and hour() of the tags: one declared setting (conf `timezone`).
+    conf[SESSION_TIMEZONE] = settings.timezone
     java_opts = [str(settings.spark.conf.get("spark.driver.extraJavaOptions", ""))]
     log4j = settings.root / "conf" / "log4j2.properties"
     if log4j.is_file():

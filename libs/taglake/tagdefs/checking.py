@@ -17,6 +17,8 @@ from taglake.core import expressions as X
 from taglake.core.dag import DAG
 from taglake.core.problems import ProblemLog, show
 from taglake.core.suggest import did_you_mean
+from taglake.identity.config import IdentityConfig
+from taglake.tagdefs import identifiers
 from taglake.tagdefs.families import code_for
 from taglake.tagdefs.library import FamilyInfo, Origin, Tag, TagRef
 from taglake.tagdefs.loading import Shapes
@@ -110,7 +112,7 @@ class TagContext:
         """An expression over the subject's tags, registered as `store` (default: `key`)."""
         subject, subject_tags = self.tag.subject, self.tags[self.tag.subject]
         try:
-            parsed = X.parse_checked(text)
+            parsed = self.checker.parse_expr(text)
         except X.ExpressionProblem as err:
             self.problem(key, str(err), "expression")
             return None
@@ -168,9 +170,12 @@ class Checker:
         schemas: SchemaProvider | None = None,
         database: str = "taglake",
         id_types: tuple[str, ...] = (),
+        identity: IdentityConfig | None = None,
     ):
         self.shapes, self.problems, self.schemas, self.database = shapes, problems, schemas, database
         self.id_types = id_types
+        # identity.yaml: what `canonical_id(...)` expands to, and which columns hold identifiers.
+        self.identity = identity if identity is not None else IdentityConfig.default()
         self.resolution = Resolution()
         self._types: dict[str, dict[str, str]] = {}
         self._source_columns: dict[str, dict[str, str] | None] = {}
@@ -302,17 +307,36 @@ class Checker:
         self._source_columns[name] = columns
         return columns
 
+    def parse_expr(self, text: str) -> X.Parsed:
+        """A checked expression with its `canonical_id(...)` calls expanded (tagdefs/identifiers.py)."""
+        return identifiers.expand(X.parse_checked(text), self.identity)
+
+    def identifier_columns(self, source: str) -> dict[str, str]:
+        """Columns of a source that hold identifiers (column -> type): its OneID keys, and what
+        identity.yaml declares for the same table."""
+        spec = self.shapes.sources[source]
+        columns = {col: t for key in spec.keys.values() if isinstance(key, IdentityKey) for t, col in key.identity.items()}
+        table = (spec.table or "").rsplit(".", 1)[-1]
+        for declared in self.identity.sources:
+            if declared.table.rsplit(".", 1)[-1] == table:
+                columns.update({i.column: i.type for i in declared.identifiers})
+        return columns
+
     def _parse(self, text: str, origin: Origin, path: str, line: int | None = None) -> X.Parsed | None:
         try:
-            return X.parse_checked(text)
+            return self.parse_expr(text)
         except X.ExpressionProblem as err:
             self.problems.add(origin.file, origin.line if line is None else line, path, str(err), code="expression")
             return None
 
     def source_expr(self, source: str, text: str, file: str, line: int, path: str) -> X.Parsed | None:
-        """A row-level expression over a source: parsed, checked, its columns known to the source."""
+        """A row-level expression over a source: parsed, checked, its columns known to the source;
+        a bare presence test on an identifier column is refused (placeholders would count)."""
         try:
             parsed = X.parse_checked(text)
+            for message in identifiers.presence_problems(parsed, self.identifier_columns(source)):
+                self.problems.add(file, line, path, message, code="expression")
+            parsed = identifiers.expand(parsed, self.identity)
         except X.ExpressionProblem as err:
             self.problems.add(file, line, path, str(err), code="expression")
             return None
@@ -393,7 +417,7 @@ class Checker:
         assert isinstance(family, RuleFamily)
         sentinel = {dim: f"__{dim}__" for dim in family.by}
         try:
-            parsed = X.parse_checked(family.expr.format_map(sentinel))
+            parsed = self.parse_expr(family.expr.format_map(sentinel))
         except (X.ExpressionProblem, KeyError, IndexError, ValueError) as err:
             self._add(origin, f"{origin.path}.expr", str(err), "expression")
             return

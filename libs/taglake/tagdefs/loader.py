@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from taglake.core.problems import ProblemLog
-from taglake.identity.config import id_types
+from taglake.tagdefs import identifiers
 from taglake.tagdefs.checking import Checker, SchemaProvider
 from taglake.tagdefs.library import Library
 from taglake.tagdefs.loading import read_shapes
@@ -27,8 +27,9 @@ def load_library(root: Path | str, schemas: SchemaProvider | None = None, databa
     not discovered yet expand to nothing (what `taglake discover` needs)."""
     root = Path(root)
     problems = ProblemLog()
-    types = id_types(root)  # identity.yaml's types: an identity key may use any of them
+    identity = identifiers.rules_for(root)  # identity.yaml: what canonical_id(...) expands to
+    types = identity.id_types  # an identity key may use any of its types
     shapes = read_shapes(root, problems, ignore_lock)
-    resolution = Checker(shapes, problems, schemas, database, types).check()
+    resolution = Checker(shapes, problems, schemas, database, types, identity).check()
     problems.raise_if_any(f"tag definitions under {root}")
     return resolve(shapes, resolution, columns_checked=schemas is not None, id_types=types)

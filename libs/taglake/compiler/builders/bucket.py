@@ -13,11 +13,13 @@ def build(tag, library) -> RowSql:
     scheme = spec.ranges if spec.ranges is not None else spec.percentiles
     thresholds: list[Threshold] = []
     branches = []
+    labels = tuple(str(bucket.label) for bucket in scheme)
     for i, bucket in enumerate(scheme[:-1]):
         if spec.percentiles is not None:
+            # Cut values come from the population's ranks each snapshot (compute/percentiles.py).
             placeholder = f"p_{tag.name}_{i}"
             where = sqlkit.tags_sql(tag.exprs["where"]) if "where" in tag.exprs else None
-            thresholds.append(Threshold(placeholder, spec.input, float(bucket.below), where))
+            thresholds.append(Threshold(placeholder, spec.input, float(bucket.below), where, tag.name, labels))
             bound = "{" + placeholder + "}"
         else:
             bound = repr(float(bucket.below))

@@ -19,11 +19,12 @@ def build(tag, library) -> RowSql:
         return RowSql(sqlkit.case_labels(branches, spec.otherwise))
     r, f, m = (sqlkit.col(getattr(spec.rfm, k)) for k in ("recency", "frequency", "monetary"))
     t = spec.rfm.thresholds
-    code = (f"concat(CASE WHEN {r} <= {t.recency!r} THEN '1' ELSE '0' END, "
+    # Recency: an event in the last N days, as `window: N` (days since 0..N-1; docs/tagdefs.md).
+    code = (f"concat(CASE WHEN {r} < {t.recency!r} THEN '1' ELSE '0' END, "
             f"CASE WHEN {f} >= {t.frequency!r} THEN '1' ELSE '0' END, "
             f"CASE WHEN {m} >= {t.monetary!r} THEN '1' ELSE '0' END)")
     labels = {**RFM_LABELS, **(spec.rfm.labels or {})}
     pairs = ", ".join(f"{sqlkit.literal(k)}, {sqlkit.literal(v)}" for k, v in sorted(labels.items()))
-    # Subjects without a recency (never bought) have no RFM cell.
-    return RowSql(f"CASE WHEN {r} IS NULL OR {f} IS NULL OR {m} IS NULL THEN NULL "
-                  f"ELSE element_at(map({pairs}), {code}) END")
+    # Only subjects without a recency (never bought) have no cell. A NULL frequency or monetary
+    # (e.g. no spend in its window) is a comparison that is not true: low, like in every rule.
+    return RowSql(f"CASE WHEN {r} IS NULL THEN NULL ELSE element_at(map({pairs}), {code}) END")

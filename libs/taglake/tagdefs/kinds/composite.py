@@ -12,7 +12,7 @@ from taglake.tagdefs.model import Case, TagMeta
 
 
 class RfmThresholds(Strict):
-    recency: float  # days since: at most this is "recent"
+    recency: float  # days: recent = an event in the last N days (days since < N, as `window: N`)
     frequency: float  # at least this is "frequent"
     monetary: float  # at least this is "high value"
 

@@ -45,7 +45,7 @@ class CrossTag(TagMeta, WindowMixin):
             return
         related = ctx.tags.get(relation.to, {})
         try:
-            parsed = X.parse_checked(self.value)
+            parsed = ctx.checker.parse_expr(self.value)
         except X.ExpressionProblem as err:
             ctx.problem("value", str(err), "expression")
             return

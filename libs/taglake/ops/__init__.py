@@ -1,0 +1,1 @@
+"""Operating taglake: clusters, packaging for executors, submissions (no Spark session needed)."""
