@@ -1,4 +1,4 @@
-"""`python -m benchmarks [all|compile|tags|oneid|segments|reads|stats|serving] [args...]` — `make bench` runs all.
+"""`python -m benchmarks [all|compile|tags|oneid|segments|reads|stats|models|serving] [args...]` — `make bench` runs all.
 
 Each benchmark prints its own table; `all` runs them one after another in separate processes so
 their Spark sessions (and memory) do not overlap.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["compile", "tags", "oneid", "segments", "reads", "stats", "serving"]
+BENCHMARKS = ["compile", "tags", "oneid", "segments", "reads", "stats", "models", "serving"]
 
 
 def main(argv: list[str]) -> int:

@@ -60,6 +60,23 @@ class TagSettings(Strict):
 SESSION_TIMEZONE = "spark.sql.session.timeZone"
 
 
+class ModelSettings(Strict):
+    """MLflow tracking and registry (model tags, docs/models.md)."""
+
+    #: Tracking and registry store. Default: a SQLite database under the warehouse, one per
+    #: catalog database (sqlite:////<warehouse>/_mlflow/<database>/mlflow.db).
+    tracking_uri: str | None = None
+    #: Where run artifacts (the Spark ML models) go. Default: next to the default SQLite store.
+    artifact_location: str | None = None
+    #: The registry alias nightly scoring reads.
+    alias: str = "champion"
+    #: Population stability index above which a score distribution is recorded as an alert.
+    psi_alert: float = Field(0.2, gt=0)
+    #: Re-running a date that was scored already keeps the model version it recorded; true
+    #: rescores it with the model at the alias.
+    rescore: bool = False
+
+
 # --- the SQL endpoint for BI tools (taglake serve-sql; docs in README "BI") ----------------------
 
 class AuthSettings(Strict):
@@ -101,6 +118,7 @@ class Settings(Strict):
     jars: JarSettings = Field(default_factory=JarSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     tags: TagSettings = Field(default_factory=TagSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     #: Folder that relative paths are resolved from; set by the loader, not in YAML.
     root: Path = Field(default=PROJECT_ROOT, exclude=True)

@@ -20,7 +20,7 @@ def test_doc_examples_validate_and_compile(tmp_path):
         target.write_text(text, encoding="utf-8")
     library = load_library(root)
     kinds = {t.kind for t in library.all_tags()}
-    assert kinds >= {"attribute", "stat", "recency", "preference", "bucket", "rule", "composite", "cross"}
+    assert kinds >= {"attribute", "stat", "recency", "preference", "bucket", "rule", "composite", "cross", "model"}
     assert len(library.families["category_spend"].tags) == 8
     assert library.tags["member"]["cat_skincare_amount_30d"].display_name == "近30天护肤金额"
     assert library.tags["member"]["loves_makeup"].rendered["expr"] == "`cat_makeup_amount_365d` >= 1000"

@@ -52,7 +52,7 @@ def test_expansion_is_deterministic(library):
 def test_compiles_with_every_step_kind(library):
     plan = compile_library(library)
     kinds = {step.kind for p in plan.subjects.values() for _d, step in p.steps}
-    assert kinds == {"aggregate", "preference", "family", "derived", "cross_lookup", "cross_aggregate"}
+    assert kinds == {"aggregate", "preference", "family", "derived", "cross_lookup", "cross_aggregate", "model"}
     assert plan.tag_count() == sum(1 for t in library.all_tags() if t.status == "online")
 
 

@@ -107,7 +107,18 @@ def demo(app: AppContext, scale: str, date: dt.date, seed: int) -> None:
         log.info("Demo sources already in %s (delete warehouse/ or run demo-data to regenerate)", settings.database)
     else:
         generate(spark, settings, scale=scale, seed=seed, end_date=date)
-    reports = run_nightly(RunContext(spark, settings, date))
+    run = RunContext(spark, settings, date)
+    # Model tags need a champion before the tags stage scores them: identities first, then every
+    # model without one is trained as of the demo date (docs/models.md), then tags and segments.
+    reports = run_nightly(run, only=["sources", "oneid"])
+    from taglake.models.train import model_tags, train_models
+
+    trained = train_models(spark, settings, run.library, [t.name for t in model_tags(run.library)], date, only_missing=True)
+    for r in trained:
+        main = f"auc {r.metrics['auc']:.3f}" if "auc" in r.metrics else f"rmse {r.metrics['rmse']:.1f}, r2 {r.metrics['r2']:.3f}"
+        click.echo(f"trained {r.model} v{r.version}: {main}, top-decile lift {r.metrics['top_decile_lift']:.2f} "
+                   f"({len(r.features)} features as of {r.feature_date}, {r.seconds:.0f}s)")
+    reports += run_nightly(run, skip=["sources", "oneid"])
     _print_reports(reports)
     db = settings.database
     from taglake.segments.report import demo_summary
@@ -120,6 +131,8 @@ def demo(app: AppContext, scale: str, date: dt.date, seed: int) -> None:
         f'  taglake sql "SELECT city_tier, round(avg(high_value_member_share_365d), 3) AS hv_share '
         f'FROM {db}.tags_store_latest GROUP BY city_tier"\n'
         f"  taglake sql \"SELECT segment, size, entered, exited FROM {db}.segment_stats WHERE snapshot_date = DATE'{date}'\"\n"
+        f'  taglake sql "SELECT repurchase_30d_decile, count(1), round(avg(repurchase_30d_propensity), 3) '
+        f'FROM {db}.tags_member_latest GROUP BY 1 ORDER BY 1"    |    taglake models --snapshots\n'
         "  taglake explain rfm_cell    |    taglake list --family category_spend    |    "
         "taglake profile high_value_active --tags city,age_band\n"
         "Any Spark session configured like conf/local.yaml reads the same catalog (SELECT * FROM taglake.<table>)."

@@ -51,10 +51,12 @@ def tags(app: AppContext, subjects: tuple[str, ...], date: dt.date, statuses: tu
 @common_options
 @pass_app
 def snapshots(app: AppContext, subject: str | None) -> None:
-    """List the retained tag snapshots: date, tags, rows, definitions hash, column groups, key buckets."""
+    """List the retained tag snapshots: date, tags, rows, definitions hash, column groups, key buckets,
+    and the model versions (and MLflow runs) that scored each."""
     from rich.console import Console
     from rich.table import Table
 
+    from taglake.models.records import usages
     from taglake.snapshots.registry import SNAPSHOTS_TABLE
 
     table_name = app.settings.table(SNAPSHOTS_TABLE)
@@ -65,7 +67,13 @@ def snapshots(app: AppContext, subject: str | None) -> None:
     if subject:
         df = df.where(df.subject == subject)
     table = Table(title="tag snapshots", title_justify="left")
-    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups", "buckets"):
+    scored: dict[tuple, list[str]] = {}
+    for u in usages(app.spark, app.settings, subject):
+        scored.setdefault((u["subject"], u["snapshot_date"]), []).append(
+            f"{u['model'].split('.', 1)[-1]} v{u['version']} ({(u['model_run_id'] or '')[:8]})" if u["status"] == "scored"
+            else f"{u['model'].split('.', 1)[-1]}: {u['status']}")
+    for col in ("subject", "snapshot_date", "status", "tag_count", "row_count", "definitions_hash", "seconds", "groups", "buckets",
+                "models"):
         table.add_column(col)
     for r in df.orderBy("subject", "snapshot_date").collect():
         table.add_row(
@@ -78,5 +86,6 @@ def snapshots(app: AppContext, subject: str | None) -> None:
             f"{r.seconds:.1f}",
             str(len(r.group_versions or {})),
             str(r.asDict().get("buckets") or "—"),   # "—": written before the serving layout
+            "\n".join(scored.get((r.subject, r.snapshot_date), [])),
         )
     Console().print(table)

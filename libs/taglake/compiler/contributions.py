@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from taglake.compiler import sqlkit
 from taglake.compiler.plan import (
@@ -218,4 +218,10 @@ def family_step(tag: Tag, book: StepBook) -> FamilyStep:
     return FamilyStep(family.subject, read, family.name, "recency", dims, where_sql, [], [], family.pick, [], [])
 
 
-Contribution = ScanSql | PreferenceSql | RowSql | LookupSql | RelatedAggregateSql | FamilySql
+class Contribution(Protocol):
+    """What every builder returns: the built-in ones above, or a kind's own (the model kind's
+    `ModelSql`), which places itself into a step type of its own."""
+
+    scan: ClassVar[bool]
+
+    def place(self, tag: Tag, depth: int, book: StepBook) -> None: ...

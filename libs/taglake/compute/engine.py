@@ -203,7 +203,7 @@ class TagRun:
             raise DataError(f"tag name(s) {', '.join(clash)} of {subject} collide with the key or snapshot_date column")
         state = _State(plan, key, types={o.name: o.type for o in outputs})
         tags = self.library.tags[subject]
-        ordered = [(o.name, tags[o.name].family) for o in outputs]
+        ordered = [(o.name, tags[o.name].group_family) for o in outputs]
         state.place(assign(ordered, registry.placements(self.spark, self.settings, subject), self.settings.tags.group_size))
         state.family_tags = {name for name, family in ordered if family}
         with progress(f"tags[{subject}] population") as current:

@@ -79,6 +79,24 @@ class TagContext:
     def types(self, subject: str | None = None) -> dict[str, str]:
         return self.checker.types(subject or self.tag.subject)
 
+    def chain_to(self, name: str, found: Callable[[Tag], bool]) -> list[str] | None:
+        """The dependency path from this subject's tag `name` down to the first tag (itself
+        included) for which `found` holds, e.g. ['is_likely', 'buy_score']; None if there is none.
+        Only once every tag's dependencies are known (`upstream_check`)."""
+        deps, tags = self.checker.resolution.deps, self.tags
+        stack: list[tuple[TagRef, list[str]]] = [(TagRef(self.tag.subject, name), [name])]
+        seen: set[TagRef] = set()
+        while stack:
+            ref, path = stack.pop()
+            tag = tags.get(ref.subject, {}).get(ref.name)
+            if tag is None or ref in seen:
+                continue
+            seen.add(ref)
+            if found(tag):
+                return path
+            stack.extend((dep, [*path, dep.name]) for dep in reversed(deps.get(ref, ())))
+        return None
+
     # -- over the subject's other tags -------------------------------------------------------------
 
     def tag_ref(self, key: str, name: str, numeric: bool = False) -> None:
@@ -170,6 +188,7 @@ class Checker:
             if tag.cell is None:
                 self._tag(tag)
         self._dependencies()
+        self._upstream()
         return self.resolution
 
     def types(self, subject: str) -> dict[str, str]:
@@ -438,6 +457,14 @@ class Checker:
                 self._add(origin, f"{origin.path}.expr", message, "type")
 
     # -- across tags ----------------------------------------------------------------------------------
+
+    def _upstream(self) -> None:
+        """Rules over a tag's whole upstream (a model's features may not be computed from another
+        model): a kind's `upstream_check(ctx)`, run once every tag's dependencies are known."""
+        for tag in self.shapes.all_tags():
+            check = getattr(tag.spec, "upstream_check", None)
+            if tag.cell is None and tag.subject in self.shapes.subjects and check is not None:
+                check(TagContext(self, tag))
 
     def _dependencies(self) -> None:
         graph: DAG[TagRef] = DAG()

@@ -72,6 +72,15 @@ class Tag:
     def family(self) -> str | None:
         return self.cell.family if self.cell else None
 
+    @property
+    def group_family(self) -> str | None:
+        """Which column groups the tag fills: its family's, or those a kind keeps for itself (a
+        model's outputs, written as soon as scored); None: the subject's core groups."""
+        if self.cell is not None:
+            return self.cell.family
+        own = getattr(self.spec, "column_group", None)
+        return own() if callable(own) else None
+
     def definition(self) -> dict[str, Any]:
         """What the tag computes (not how it is described): the input of the definition hash."""
         if self.cell is not None:

@@ -101,6 +101,10 @@ class Source(Strict):
     where: str | None = None          # rows outside it are never seen by any tag
     keys: dict[str, str | IdentityKey] = Field(min_length=1)   # subject -> key column | identity mapping
     lookups: list[Lookup] = Field(default_factory=list)
+    #: events: rows are facts that keep their time (orders, logins), so tags can be recomputed as of
+    #: any past date; overwritten: rows are current records updated in place (CRM profiles) whose
+    #: past values are gone. Model training reads this (docs/models.md); tag values never do.
+    history: Literal["events", "overwritten"] = "events"
 
     @model_validator(mode="after")
     def _table_or_path(self) -> Source:

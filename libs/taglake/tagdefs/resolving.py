@@ -20,7 +20,8 @@ def resolve(shapes: Shapes, resolution: Resolution, *, columns_checked: bool, id
     return Library(
         **{name: getattr(shapes, name) for name in same},
         tags=dict(shapes.tags),
-        source_hashes={name: stable_hash(source.model_dump(mode="json")) for name, source in shapes.sources.items()},
+        # `history` describes the source's past, not what its tags compute: outside the hash.
+        source_hashes={name: stable_hash(source.model_dump(mode="json", exclude={"history"})) for name, source in shapes.sources.items()},
         columns_checked=columns_checked,
         id_types=id_types,
         source_where=resolution.source_where,
