@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from taglake.compute.engine import compute_tags
-from taglake.snapshots.read import read_tags
 from taglake.tagdefs import load_library
+from tests.compute.expected import check, rows
 
 D = dt.date(2026, 11, 22)
 LIBRARY = Path(__file__).parents[1] / "fixtures" / "tagdefs" / "exact"
@@ -104,27 +104,13 @@ def exact(spark, settings):
     return settings, library, results
 
 
-def rows(spark, settings, subject, key):
-    frame = read_tags(spark, settings, subject, key, D).frame
-    return {r[key]: r.asDict() for r in frame.collect()}
-
-
-def check(actual: dict, expected: dict, who: str) -> None:
-    for tag, want in expected.items():
-        got = actual[tag]
-        if isinstance(want, float) and got is not None:
-            assert got == pytest.approx(want), f"{who}.{tag}: {got!r} != {want!r}"
-        else:
-            assert got == want, f"{who}.{tag}: {got!r} != {want!r}"
-
-
 def test_every_kind_matches_hand_computed_values(spark, exact):
     settings, library, results = exact
-    customers = rows(spark, settings, "customer", "customer_id")
+    customers = rows(spark, settings, "customer", "customer_id", D)
     assert set(customers) == {"c1", "c2", "c3", "c4"}        # c9 has rows but is not a customer
     for who, expected in EXPECTED_CUSTOMERS.items():
         check(customers[who], expected, who)
-    shops = rows(spark, settings, "shop", "shop_id")
+    shops = rows(spark, settings, "shop", "shop_id", D)
     assert set(shops) == {"s1", "s2", "s3"}
     for who, expected in EXPECTED_SHOPS.items():
         check(shops[who], expected, who)

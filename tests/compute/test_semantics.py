@@ -14,6 +14,7 @@ import pytest
 from taglake.compute.engine import compute_tags
 from taglake.snapshots.read import read_tags
 from taglake.tagdefs import load_library
+from tests.compute.expected import check, rows
 
 D = dt.date(2026, 11, 22)
 LIBRARY = Path(__file__).parents[1] / "fixtures" / "tagdefs" / "semantics"
@@ -116,29 +117,16 @@ def computed(spark, settings):
     return settings, library, {r.subject: r for r in results}
 
 
-def rows(spark, settings, subject, key):
-    return {r[key]: r.asDict() for r in read_tags(spark, settings, subject, key, D).frame.collect()}
-
-
-def check(actual: dict, expected: dict, who: str) -> None:
-    for tag, want in expected.items():
-        got = actual[tag]
-        if isinstance(want, float) and got is not None:
-            assert got == pytest.approx(want), f"{who}.{tag}: {got!r} != {want!r}"
-        else:
-            assert got == want, f"{who}.{tag}: {got!r} != {want!r}"
-
-
 def test_values_follow_the_documented_rules(spark, computed):
     settings, _library, results = computed
-    customers = rows(spark, settings, "customer", "customer_id")
+    customers = rows(spark, settings, "customer", "customer_id", D)
     for who, expected in EXPECTED.items():
         check(customers[who], expected, who)
     for tag, expected in RANKS.items():
         for who, label in expected.items():
             assert customers[who][tag] == label, f"{who}.{tag}: {customers[who][tag]!r} != {label!r}"
         assert all(customers[who][tag] is None for who in ("ctz", "pnull", "e1"))
-    shops = rows(spark, settings, "shop", "shop_id")
+    shops = rows(spark, settings, "shop", "shop_id", D)
     for who, expected in SHOPS.items():
         check(shops[who], expected, who)
     # the one label that cannot be filled is the run's one warning

@@ -62,6 +62,14 @@ def psi(expected: list[float], actual: list[float]) -> float | None:
     return round(total, 6)
 
 
+def by_decile(frame: DataFrame, s: str, y: str, cuts: list[float], label_agg: str, label_name: str) -> list[dict]:
+    """Per score decile (1 = top, at the training cuts): mean score, `label_agg` of the label, rows."""
+    return [r.asDict() for r in frame.selectExpr(f"{decile_sql(s, cuts)} AS decile", f"{s} AS s", f"{y} AS y")
+            .groupBy("decile").agg({"s": "avg", "y": label_agg, "*": "count"})
+            .withColumnsRenamed({"avg(s)": "mean_score", f"{label_agg}(y)": label_name, "count(1)": "rows"})
+            .orderBy("decile").collect()]
+
+
 def classification(frame: DataFrame, score: str, label: str, cuts: list[float]) -> tuple[dict[str, float], list[dict]]:
     """Metrics and the calibration table of a classifier's validation scores."""
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
@@ -71,10 +79,7 @@ def classification(frame: DataFrame, score: str, label: str, cuts: list[float]) 
     p = f"least(greatest({s}, 1e-15), 1 - 1e-15)"
     overall = one(frame, f"avg(-({y} * ln({p}) + (1 - {y}) * ln(1 - {p}))) AS logloss", f"avg({y}) AS base_rate",
                   "count(1) AS n")
-    table = [r.asDict() for r in frame.selectExpr(f"{decile_sql(s, cuts)} AS decile", f"{s} AS s", f"{y} AS y")
-             .groupBy("decile").agg({"s": "avg", "y": "avg", "*": "count"})
-             .withColumnsRenamed({"avg(s)": "mean_score", "avg(y)": "label_rate", "count(1)": "rows"})
-             .orderBy("decile").collect()]
+    table = by_decile(frame, s, y, cuts, "avg", "label_rate")
     base = overall["base_rate"] or 0.0
     top = next((r for r in table if r["decile"] == 1), None)
     lift = (top["label_rate"] / base) if top and base else 0.0
@@ -92,10 +97,7 @@ def regression(frame: DataFrame, score: str, label: str, cuts: list[float]) -> t
     row = one(frame, f"sqrt(avg(pow({s} - {y}, 2))) AS rmse", f"avg(abs({s} - {y})) AS mae",
               f"1 - sum(pow({s} - {y}, 2)) / nullif(sum(pow({y} - {mean!r}, 2)), 0) AS r2", "count(1) AS n",
               f"sum({y}) AS total")
-    table = [r.asDict() for r in frame.selectExpr(f"{decile_sql(s, cuts)} AS decile", f"{s} AS s", f"{y} AS y")
-             .groupBy("decile").agg({"s": "avg", "y": "sum", "*": "count"})
-             .withColumnsRenamed({"avg(s)": "mean_score", "sum(y)": "label_sum", "count(1)": "rows"})
-             .orderBy("decile").collect()]
+    table = by_decile(frame, s, y, cuts, "sum", "label_sum")
     total = row["total"] or 0.0
     top = next((r for r in table if r["decile"] == 1), None)
     share = (top["label_sum"] / total) if top and total else 0.0
