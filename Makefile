@@ -10,7 +10,7 @@ SCALE  ?= small
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo lint format test test-fast bench dist clean
-.PHONY: metastore-install metastore metastore-stop serve-sql beeline
+.PHONY: metastore-install metastore metastore-stop serve-sql beeline airflow-venv airflow-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ demo: setup ## demo sources (if missing) + the nightly job for $(DATE), then whe
 	$(BIN)/taglake demo --scale $(SCALE) --date $(DATE)
 
 lint: $(STAMP) ## ruff (rules and import bans in pyproject.toml) and mypy on libs/
-	$(BIN)/ruff check libs tests benchmarks jobs
+	$(BIN)/ruff check libs tests benchmarks jobs orchestration
 	$(BIN)/mypy
 
 format: $(STAMP) ## ruff format (configured in pyproject.toml; not yet enforced by lint)
@@ -79,3 +79,17 @@ serve-sql: metastore ## JDBC endpoint on 127.0.0.1:10000 over the shared metasto
 beeline: ## SQL prompt on the running endpoint (BI database; URL=... to override)
 	SPARK_HOME=$$($(BIN)/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') \
 	  $(BIN)/beeline -u '$(or $(URL),jdbc:hive2://127.0.0.1:10000/bi;auth=noSasl)'
+
+# --- scheduling: the example Airflow DAG (docs/operations.md) -----------------------------------
+AIRFLOW_VENV := .venv-airflow
+
+$(AIRFLOW_VENV)/.installed:
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet 'apache-airflow==3.3.2'
+	touch $@
+
+airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3.3.2 in its own virtualenv (never next to pyspark)
+
+airflow-check: airflow-venv ## parse orchestration/airflow/ with Airflow's DagBag and print what the scheduler sees
+	$(AIRFLOW_VENV)/bin/python orchestration/airflow/check_dag.py

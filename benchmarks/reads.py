@@ -69,7 +69,13 @@ def measure(spark, dataset: str, layout: str, shape: str, sql: str, timeout: flo
     sc = spark.sparkContext
     group = f"bench-{time.monotonic_ns()}"
     sc.setJobGroup(group, shape, interruptOnCancel=True)
-    timer = threading.Timer(timeout, lambda: sc.cancelJobGroup(group))
+    cancelled = threading.Event()
+
+    def cancel() -> None:
+        cancelled.set()
+        sc.cancelJobGroup(group)
+
+    timer = threading.Timer(timeout, cancel)
     note, rows = "", None
     marks = [time.perf_counter()]          # start, analysed, optimised, planned, executed
     with PeakMemory(spark) as peak:
@@ -89,7 +95,7 @@ def measure(spark, dataset: str, layout: str, shape: str, sql: str, timeout: flo
                 marks.append(time.perf_counter())
         except Exception as exc:   # noqa: BLE001 - a cancelled or failed query is a result, not a crash
             text = str(exc).splitlines()[0][:120]
-            note = f"cancelled after {timeout:.0f} s" if "cancel" in text.lower() else f"failed: {text}"
+            note = f"cancelled after {timeout:.0f} s of execution" if cancelled.is_set() else f"failed: {text}"
         finally:
             timer.cancel()
             sc.setLocalProperty("spark.jobGroup.id", None)

@@ -2,7 +2,8 @@
 
 Stages are registered by dotted path and imported only when they run, so each stage's package
 stays importable and testable on its own. A stage is `fn(run: RunContext) -> dict[str, int]`
-returning the row counts it wants reported; the run log goes to `<database>.runs`.
+returning the row counts it wants reported. Every run and stage outcome goes to the run ledger
+`<database>.runs` (taglake.ops.ledger), whose run row is also the lock of the date.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import signal
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from taglake.errors import InputError
+from taglake.errors import InputError, Terminated
 from taglake.progress import step
 from taglake.settings import Settings
 
@@ -89,40 +93,126 @@ def select_stages(only: list[str] | None = None, skip: list[str] | None = None) 
     return [s for s in STAGES if (not only or s.name in only) and s.name not in (skip or [])]
 
 
-def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] | None = None) -> list[StageReport]:
-    stages = select_stages(only, skip)
-    reports: list[StageReport] = []
-    log.info("nightly %s for %s: %s", run.run_id, run.date, " → ".join(s.name for s in stages))
-    for index, stage in enumerate(stages, 1):
-        started = time.perf_counter()
+def code_version() -> str:
+    """The package version, plus the git commit (and `-dirty`) when run from a checkout."""
+    import subprocess
+
+    import taglake
+    from taglake.settings import PROJECT_ROOT
+
+    version = taglake.__version__
+    if (PROJECT_ROOT / ".git").exists():
         try:
-            with step(f"stage {index}/{len(stages)}: {stage.name} — {stage.summary}") as current:
-                rows = stage.load()(run) or {}
-                current.count(**rows)
-        except Exception as exc:
-            reports.append(StageReport(stage.name, "failed", time.perf_counter() - started, {}, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-            _record(run, reports[-1:])
-            raise
-        reports.append(StageReport(stage.name, "ok", current.seconds, {k: int(v) for k, v in rows.items()}))
-        _record(run, reports[-1:])
+            def git(*args: str) -> str:
+                return subprocess.run(["git", "-C", str(PROJECT_ROOT), *args], capture_output=True, text=True,
+                                      timeout=10, check=True).stdout.strip()
+
+            version += "+" + git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return version
+
+
+def tagdefs_hash(run: RunContext) -> str:
+    from taglake.core.hashing import stable_hash
+
+    return stable_hash({subject: run.library.library_hash(subject) for subject in sorted(run.library.tags)})
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While a run is in progress SIGTERM raises Terminated in the main thread, so the run cancels
+    its Spark jobs, records itself failed and releases the date (a scheduler's timeout or kill)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated(f"terminated by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] | None = None,
+                resume: bool = False) -> list[StageReport]:
+    """Run the selected stages for the date, holding the date's lock in the run ledger.
+
+    With `resume`, stages before the first one that has not succeeded for the date (in any earlier
+    run) are recorded as skipped and not run; when every stage has succeeded nothing runs."""
+    from taglake.ops.faults import checkpoint
+    from taglake.ops.ledger import FAILED, SKIPPED, SUCCEEDED, Ledger
+
+    stages = select_stages(only, skip)
+    ledger = Ledger(run.spark, run.settings)
+    definitions, version = tagdefs_hash(run), code_version()
+    ledger.acquire(run.run_id, run.date, definitions, version)
+    reports: list[StageReport] = []
+    status, message = FAILED, None
+    try:
+        with _sigterm_raises():
+            if resume:
+                first = ledger.first_unfinished(run.date, [s.name for s in STAGES])
+                done = ledger.stage_outcomes(run.date)
+                order = [s.name for s in STAGES]
+                position = len(stages) if first is None else next(
+                    (i for i, s in enumerate(stages) if order.index(s.name) >= order.index(first)), len(stages))
+                for stage in stages[:position]:
+                    reports.append(StageReport(stage.name, SKIPPED, 0.0, {}, f"succeeded in run {done[stage.name].run_id}"))
+                    ledger.record(run.run_id, run.date, stage.name, SKIPPED, dt.datetime.now(), 0.0, None,
+                                  reports[-1].message, definitions, version)
+                stages = stages[position:]
+                log.info("resuming %s: %s", run.date, f"from stage {first}" if stages else "every stage has succeeded")
+            log.info("nightly %s for %s: %s", run.run_id, run.date, " → ".join(s.name for s in stages) or "nothing to run")
+            for index, stage in enumerate(stages, 1):
+                started_at, started = dt.datetime.now(), time.perf_counter()
+                try:
+                    with step(f"stage {index}/{len(stages)}: {stage.name} — {stage.summary}") as current:
+                        checkpoint(f"stage:{stage.name}")
+                        rows = {k: int(v) for k, v in (stage.load()(run) or {}).items()}
+                        current.count(**rows)
+                except BaseException as exc:
+                    if isinstance(exc, Terminated | KeyboardInterrupt):
+                        run.spark.sparkContext.cancelAllJobs()
+                    reports.append(StageReport(stage.name, FAILED, time.perf_counter() - started, {}, _first_line(exc)))
+                    ledger.record(run.run_id, run.date, stage.name, FAILED, started_at, reports[-1].seconds, None,
+                                  reports[-1].message, definitions, version)
+                    message = f"stage {stage.name}: {reports[-1].message}"
+                    raise
+                reports.append(StageReport(stage.name, SUCCEEDED, current.seconds, rows))
+                ledger.record(run.run_id, run.date, stage.name, SUCCEEDED, started_at, current.seconds, rows, None,
+                              definitions, version)
+        status = SUCCEEDED
+    finally:
+        ledger.finish(run.run_id, status, message)
     return reports
 
 
-def _record(run: RunContext, reports: list[StageReport]) -> None:
-    """Append stage outcomes to the run log, so operators can see history in SQL."""
-    from pyspark.sql import types as T
+def backfill(spark: Any, settings: Settings, start: dt.date, end: dt.date, force: bool = False) -> list[tuple[dt.date, str]]:
+    """Run the nightly for every date from start to end, in order (each date's OneID continues from
+    the previous date's mapping): dates already complete are skipped unless `force`; a date that
+    failed resumes where it failed. Stops at the first date that fails."""
+    from taglake.ops.ledger import Ledger
 
-    schema = T.StructType([
-        T.StructField("run_id", T.StringType()),
-        T.StructField("snapshot_date", T.DateType()),
-        T.StructField("stage", T.StringType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("seconds", T.DoubleType()),
-        T.StructField("rows", T.MapType(T.StringType(), T.LongType())),
-        T.StructField("message", T.StringType()),
-        T.StructField("finished_at", T.TimestampType()),
-    ])
-    now = dt.datetime.now()
-    data = [(run.run_id, run.date, r.stage, r.status, round(r.seconds, 3), r.rows, r.message, now) for r in reports]
-    (run.spark.createDataFrame(data, schema).write.format("delta").mode("append")
-     .saveAsTable(run.settings.table("runs")))
+    if end < start:
+        raise InputError(f"--to {end} is before --from {start}")
+    ledger, names, outcome = Ledger(spark, settings), [s.name for s in STAGES], []
+    for offset in range((end - start).days + 1):
+        date = start + dt.timedelta(days=offset)
+        first = ledger.first_unfinished(date, names)
+        if first is None and not force:
+            log.info("backfill %s: complete, skipped", date)
+            outcome.append((date, "complete"))
+            continue
+        with step(f"backfill {date} ({offset + 1}/{(end - start).days + 1})"):
+            run_nightly(RunContext(spark, settings, date), resume=not force)
+        outcome.append((date, "ran" if force or first == names[0] else f"resumed at {first}"))
+    return outcome
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:1000] if text else type(exc).__name__

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from taglake.errors import TaglakeError
+from taglake.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, TaglakeError, Terminated
 from taglake.progress import configure_logging
 from taglake.settings import Settings, load_settings
 
@@ -138,10 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         if _state.debug:
             raise
         click.secho(f"error: {exc}", fg="red", err=True)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated as exc:
+        click.echo(f"{exc}: the run is recorded failed", err=True)
+        return EXIT_TERMINATED
     except Exception as exc:  # a bug or an unexpected Spark failure: still one line by default
         if _state.debug:
             raise

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 
 import click
 
-from taglake.cli.app import AppContext, cli, common_options, pass_app
+from taglake.cli.app import DATE, AppContext, cli, common_options, pass_app
 from taglake.cli.options import date_option
 
 log = logging.getLogger(__name__)
@@ -65,18 +66,91 @@ def demo_data(app: AppContext, scale: str, seed: int, end_date: dt.date) -> None
 @date_option("Snapshot date: windows end on this day.")
 @click.option("--only", multiple=True, metavar="STAGE", help="Run only these stages (repeatable).")
 @click.option("--skip", multiple=True, metavar="STAGE", help="Skip these stages (repeatable).")
+@click.option("--resume", is_flag=True,
+              help="Start at the first stage that has not succeeded for this date (earlier ones are recorded skipped).")
+@click.option("--force-unlock", metavar="RUN_ID",
+              help="Release the date held by RUN_ID (a run that died on another host) and exit.")
 @common_options
 @pass_app
-def nightly(app: AppContext, date: dt.date, only: tuple[str, ...], skip: tuple[str, ...]) -> None:
+def nightly(app: AppContext, date: dt.date, only: tuple[str, ...], skip: tuple[str, ...], resume: bool,
+            force_unlock: str | None) -> None:
     """Run every stage of the nightly refresh for one snapshot date, in order.
 
-    Each stage reports its duration and row counts while it runs; the outcome of every stage is
-    appended to the `runs` table. `taglake nightly --help` lists the stages below.
+    Each stage reports its duration and row counts while it runs; every run and stage outcome is
+    recorded in the run ledger (`taglake runs`). One run per date at a time: a second run for the
+    same date exits at once with code 75, naming the running one. Exit codes: 0 done, 1 failed,
+    75 date already running, 130 interrupted, 143 terminated (docs/operations.md).
+
     """
     from taglake.pipeline import RunContext, run_nightly
 
-    reports = run_nightly(RunContext(app.spark, app.settings, date), list(only), list(skip))
+    if force_unlock:
+        from taglake.ops.ledger import Ledger
+
+        held = Ledger(app.spark, app.settings).force_unlock(force_unlock, "taglake nightly --force-unlock")
+        click.echo(f"released run {held.run_id} for {held.snapshot_date} (started {held.started_at:%Y-%m-%d %H:%M:%S} "
+                   f"on {held.host}); it is recorded failed")
+        return
+    reports = run_nightly(RunContext(app.spark, app.settings, date), list(only), list(skip), resume=resume)
     _print_reports(reports)
+
+
+def _stage_list() -> str:
+    from taglake.pipeline import STAGES
+
+    return "\n\n\b\nStages, in order:\n" + "\n".join(f"  {s.name:<9} {s.summary}" for s in STAGES)
+
+
+nightly.help = inspect.cleandoc(nightly.help or "") + _stage_list()
+
+
+@cli.command()
+@click.option("--from", "start", type=DATE, required=True, help="First snapshot date (YYYY-MM-DD).")
+@click.option("--to", "end", type=DATE, required=True, help="Last snapshot date, inclusive.")
+@click.option("--force", is_flag=True, help="Re-run dates that are already complete (every stage).")
+@common_options
+@pass_app
+def backfill(app: AppContext, start: dt.date, end: dt.date, force: bool) -> None:
+    """Run the nightly for each date from --from to --to, oldest first.
+
+    Dates whose every stage succeeded are skipped (unless --force); a date that failed resumes at
+    the stage that failed. Each date's OneID continues from the previous date's mapping, so the
+    dates run in order and the backfill stops at the first date that fails (exit 1).
+    """
+    from taglake.pipeline import backfill as run_backfill
+
+    for date, what in run_backfill(app.spark, app.settings, start, end, force):
+        click.echo(f"{date}  {what}")
+
+
+@cli.command()
+@click.option("--date", type=DATE, default=None, help="Only this snapshot date (default: the latest 20 runs).")
+@click.option("--limit", type=int, default=20, show_default=True, help="How many runs to show.")
+@common_options
+@pass_app
+def runs(app: AppContext, date: dt.date | None, limit: int) -> None:
+    """Show the run ledger: each run (status, duration, who, code and tagdefs versions) and its stages."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from taglake.ops.ledger import RUN, Ledger
+
+    rows = Ledger(app.spark, app.settings).rows(date)
+    run_rows = [r for r in rows if r.stage == RUN][-limit:]
+    if not run_rows:
+        click.echo(f"no runs recorded in {app.settings.table('runs')}" + (f" for {date}" if date else ""))
+        return
+    table = Table(title=f"runs in {app.settings.table('runs')}", title_justify="left")
+    for col in ("date", "run", "stage", "status", "started", "seconds", "rows / message"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for r in run_rows:
+        table.add_row(str(r.snapshot_date), r.run_id, "run", r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                      "" if r.seconds is None else f"{r.seconds:.1f}",
+                      r.message or f"code {r.code_version} · tagdefs {r.tagdefs_hash} · {r.host} pid {r.pid}")
+        for s in (x for x in rows if x.run_id == r.run_id and x.stage != RUN):
+            detail = s.message or ", ".join(f"{k}={v:,}" for k, v in (s.rows or {}).items())
+            table.add_row("", "", s.stage, s.status, f"{s.started_at:%H:%M:%S}", f"{s.seconds or 0:.1f}", detail)
+    Console(width=200).print(table)
 
 
 def _print_reports(reports) -> None:

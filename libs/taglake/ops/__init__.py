@@ -1,1 +1,1 @@
-"""Operating taglake: clusters, packaging for executors, submissions (no Spark session needed)."""
+"""Operating taglake: the run ledger and its lock, fault injection for kill tests, tag-library copies for tests and clusters."""

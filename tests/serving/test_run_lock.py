@@ -1,0 +1,47 @@
+"""One run per date across processes: three `taglake nightly` processes on the shared metastore.
+
+The first holds the date (a test-only fault makes it wait inside its first stage); the second exits
+at once with code 75 naming the first; the first is then SIGKILLed, like a driver the OOM killer
+took, and a third run finds the dead holder (same host, pid gone), records it failed and runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import time
+
+from taglake.errors import EXIT_LOCKED
+from taglake.ops.ledger import RUN, Ledger
+from tests.serving.conftest import TAGLAKE, child_env, run_cli
+
+DATE = dt.date(2026, 11, 21)    # not the date the other serving tests run
+
+
+def test_one_run_per_date_across_processes(spark, endpoint, live_source, live_conf):
+    from taglake.settings import PROJECT_ROOT
+
+    args = ["nightly", "--only", "sources", "--date", str(DATE), "--conf", str(live_conf)]
+    first = subprocess.Popen([TAGLAKE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env={**child_env(), "TAGLAKE_FAULT": "hold@stage:sources"}, cwd=PROJECT_ROOT)
+    lines: list[str] = []
+    deadline = time.monotonic() + 600
+    while not any("holding at stage:sources" in line for line in lines):
+        assert time.monotonic() < deadline and first.poll() is None, "".join(lines)[-3000:]
+        lines.append(first.stdout.readline())
+    holder = re.search(r"nightly (\w+) for 2026-11-21", "".join(lines)).group(1)
+
+    started = time.monotonic()
+    second = run_cli(args, check=False)
+    assert second.returncode == EXIT_LOCKED, second.stderr[-3000:]
+    assert f"error: run {holder} for {DATE} is already running (started " in second.stderr
+    assert f"--force-unlock {holder}" in second.stderr
+    print(f"\nthe second run was refused in {time.monotonic() - started:.0f}s (JVM start included)")
+
+    first.kill()
+    first.wait(60)
+    third = run_cli(args)
+    assert f"run {holder} for {DATE} had died" in third.stdout + third.stderr
+    runs = {r.run_id: r for r in Ledger(spark, live_source).rows(DATE) if r.stage == RUN}
+    assert runs[holder].status == "failed" and runs[holder].message.startswith("abandoned: its process ")
+    assert [r.status for r in runs.values() if r.run_id != holder] == ["succeeded"]
