@@ -9,7 +9,7 @@ DATE   ?= 2026-11-22
 SCALE  ?= small
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo lint format test test-fast bench dist clean
+.PHONY: help setup demo lint format test test-fast test-ops cluster-demo bench dist clean
 .PHONY: metastore-install metastore metastore-stop serve-sql beeline airflow-venv airflow-check
 
 help: ## list the targets
@@ -36,8 +36,14 @@ lint: $(STAMP) ## ruff (rules and import bans in pyproject.toml) and mypy on lib
 format: $(STAMP) ## ruff format (configured in pyproject.toml; not yet enforced by lint)
 	$(BIN)/ruff format libs tests benchmarks jobs
 
-test: setup ## the whole test suite (pure-Python and Spark)
-	$(BIN)/pytest -q
+test: setup ## the test suite (pure-Python and Spark; the long operational scenarios are make test-ops)
+	$(BIN)/pytest -q -m "not ops"
+
+test-ops: setup ## kills at every stage + resume, and the nightly on a standalone cluster, each compared with a clean run
+	$(BIN)/pytest -q -m ops -s
+
+cluster-demo: setup ## the tiny demo's nightly submitted to a standalone cluster of separate processes (docs/operations.md)
+	$(BIN)/python -m taglake.ops.cluster
 
 test-fast: setup ## only the pure-Python tests (seconds)
 	$(BIN)/pytest -q -m "not spark"

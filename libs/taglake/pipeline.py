@@ -149,19 +149,19 @@ def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] 
     stages = select_stages(only, skip)
     ledger = Ledger(run.spark, run.settings)
     definitions, version = tagdefs_hash(run), code_version()
-    ledger.acquire(run.run_id, run.date, definitions, version)
+    ledger.acquire(run.run_id, run.date, definitions, version, [s.name for s in stages])
     reports: list[StageReport] = []
     status, message = FAILED, None
     try:
         with _sigterm_raises():
             if resume:
-                first = ledger.first_unfinished(run.date, [s.name for s in STAGES])
-                done = ledger.stage_outcomes(run.date)
+                done = ledger.latest_attempts(run.date, exclude=run.run_id)
+                first = ledger.first_unfinished(run.date, [s.name for s in STAGES], exclude=run.run_id)
                 order = [s.name for s in STAGES]
                 position = len(stages) if first is None else next(
                     (i for i, s in enumerate(stages) if order.index(s.name) >= order.index(first)), len(stages))
                 for stage in stages[:position]:
-                    reports.append(StageReport(stage.name, SKIPPED, 0.0, {}, f"succeeded in run {done[stage.name].run_id}"))
+                    reports.append(StageReport(stage.name, SKIPPED, 0.0, {}, f"succeeded in run {done[stage.name][1]}"))
                     ledger.record(run.run_id, run.date, stage.name, SKIPPED, dt.datetime.now(), 0.0, None,
                                   reports[-1].message, definitions, version)
                 stages = stages[position:]

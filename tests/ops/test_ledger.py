@@ -157,13 +157,17 @@ def test_force_unlock_and_a_dead_holder(spark, ledger_settings, conf_file):
     with pytest.raises(Exception, match="is not running"):
         ledger.force_unlock("elsewhere", "test")
 
-    # a holder on this host whose process is gone (pid 2**22 + 1 exceeds any pid_max) is broken
-    ledger.acquire("crashed", D2, "h", "v")
+    # a run killed in `load` on this host (its pid 2**22 + 1 exceeds any pid_max: gone) holds the date
+    # until the next run: that run releases it and, resuming, starts at the stage the dead run was in
+    ledger.acquire("crashed", D2, "h", "v", ["extract", "load", "publish"])
+    ledger.record("crashed", D2, "extract", "succeeded", dt.datetime.now(), 1.0)
     spark.sql(f"UPDATE {ledger.table} SET pid = {2**22 + 1} WHERE run_id = 'crashed'")
-    run_nightly(RunContext(spark, ledger_settings, D2, run_id="after"))
+    run_nightly(RunContext(spark, ledger_settings, D2, run_id="after"), resume=True)
     by_run = {r.run_id: r for r in ledger.rows(D2) if r.stage == RUN}
     assert by_run["crashed"].status == "failed" and "abandoned: its process 4194305" in by_run["crashed"].message
     assert by_run["after"].status == "succeeded"
+    assert states(spark, ledger_settings, D2)[2:] == [("extract", "skipped"), ("load", "succeeded"), ("publish", "succeeded"),
+                                                      ("run", "succeeded")]
 
 
 def test_sigterm_records_the_run_failed_and_releases_the_date(spark, ledger_settings, monkeypatch):

@@ -192,7 +192,7 @@ def demo(app: AppContext, scale: str, date: dt.date, seed: int) -> None:
         main = f"auc {r.metrics['auc']:.3f}" if "auc" in r.metrics else f"rmse {r.metrics['rmse']:.1f}, r2 {r.metrics['r2']:.3f}"
         click.echo(f"trained {r.model} v{r.version}: {main}, top-decile lift {r.metrics['top_decile_lift']:.2f} "
                    f"({len(r.features)} features as of {r.feature_date}, {r.seconds:.0f}s)")
-    reports += run_nightly(run, skip=["sources", "oneid"])
+    reports += run_nightly(RunContext(spark, settings, date, loaded=run.library), skip=["sources", "oneid"])
     _print_reports(reports)
     db = settings.database
     from taglake.segments.report import demo_summary

@@ -49,6 +49,7 @@ from taglake.compute.writer import GroupWriter
 from taglake.core.expressions import quote_identifier as q
 from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
+from taglake.ops.faults import checkpoint
 from taglake.pipeline import new_run_id
 from taglake.progress import step as progress
 from taglake.settings import Settings
@@ -373,6 +374,7 @@ class TagRun:
                     self.writer.current_versions(subject, groups), seconds, now - dt.timedelta(seconds=seconds), now,
                     state.buckets, json.dumps({g: state.files.get(g, []) for g in groups}, separators=(",", ":"))))
             where = f"subject IN ({subjects_sql}) AND snapshot_date = DATE'{self.date}'"
+            checkpoint("tags:registry")
             registry.overwrite(self.spark, self.settings, registry.STATS_TABLE, stats, registry.STATS_SCHEMA, where)
             registry.record_snapshots(self.spark, self.settings, snapshots, where)
             current.count(subjects=len(states), stats=len(stats))
@@ -382,6 +384,7 @@ class TagRun:
             groups = state.groups
             expired = retention.enforce(self.spark, self.settings, subject)
             tags = self.library.tags[subject]
+            checkpoint(f"publish:{subject}")
             serving.publish(self.spark, self.settings, subject, state.key,
                             {name: tag.display_name for name, tag in tags.items()},
                             f"{self.library.subjects[subject].display_name} tags")

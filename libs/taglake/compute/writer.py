@@ -27,6 +27,7 @@ from taglake.compute.parallel import parallel
 from taglake.core.expressions import quote_identifier as q
 from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
+from taglake.ops.faults import checkpoint
 from taglake.settings import Settings
 from taglake.snapshots.layout import SNAPSHOT_COLUMN, base_group, group_table
 from taglake.snapshots.stats import group_stats
@@ -126,6 +127,7 @@ class GroupWriter:
         last = self.spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()
         rows = int((last["operationMetrics"] or {}).get("numOutputRows", 0))
         version = int(last["version"])
+        checkpoint(f"group:{subject}:{group}")
         return GroupWrite(version, rows, self.files(table, key, version, buckets))
 
     def files(self, table: str, key: str, version: int, buckets: int) -> list[dict]:

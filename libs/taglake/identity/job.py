@@ -35,6 +35,7 @@ from taglake.identity.mapping import AUDIT, CHANGES, LATEST_VIEW, MAPPING, RUNS,
 from taglake.identity.normalize import BLOCKED, INVALID, OK
 from taglake.identity.scratch import Scratch
 from taglake.identity.stable_ids import assign
+from taglake.ops.faults import checkpoint
 from taglake.pipeline import new_run_id
 from taglake.progress import step
 from taglake.settings import Settings
@@ -247,6 +248,7 @@ def _write_all(spark: SparkSession, settings: Settings, date: dt.date, run_id: s
         _replace(spark, settings.table(CHANGES), changes.select(*stamp, "*"), date)
         _replace(spark, settings.table(AUDIT), audit.select(*stamp, "*"), date)
         # Written last: a date is visible to readers (mapping_as_of) only once this row exists.
+        checkpoint("oneid:mapping")    # the mapping of the date is written, the run row that completes it is not
         _replace(spark, settings.table(RUNS), _stats_frame(spark, stats), date)
         spark.sql(f"CREATE OR REPLACE VIEW {settings.table(LATEST_VIEW)} AS "
                   f"SELECT id_type, id_value, oneid, first_seen, last_seen, snapshot_date "

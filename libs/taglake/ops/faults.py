@@ -2,8 +2,11 @@
 named point, `fail` (an error), `kill` itself (SIGKILL, no cleanup, like an OOM-killed driver) or
 `hold` (sleep up to 10 minutes, holding the date's lock, until a signal ends it).
 
-Points: `stage:<name>` (a stage starts), `group:<subject>:<n>` (the n-th column group of a subject
-is committed), `publish:<subject>` (its snapshot is about to be published). Unset in production:
+Points, in run order: `stage:<name>` (a stage starts), `oneid:mapping` (the date's mapping is
+written, the OneID run row that completes it is not), `group:<subject>:<group>` (a column group's
+date is committed), `tags:registry` (every group written, the registry not), `publish:<subject>`
+(registry written, the serving manifest not), `segments:<subject>` (members written, stats not).
+Unset in production:
 each checkpoint is one dictionary lookup.
 """
 

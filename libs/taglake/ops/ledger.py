@@ -34,7 +34,7 @@ DONE = (SUCCEEDED, SKIPPED)  # a skipped stage is one a resumed run took from an
 SCHEMA = (
     "run_id string, snapshot_date date, stage string, status string, started_at timestamp, finished_at timestamp, "
     "seconds double, rows map<string,bigint>, tagdefs_hash string, code_version string, host string, pid int, "
-    "message string"
+    "message string, stages array<string>"
 )
 CONFLICT_RETRIES = 20
 
@@ -56,6 +56,7 @@ class RunRow:
     host: str | None
     pid: int | None
     message: str | None
+    stages: list[str] | None     # run rows: the stages the run set out to run (where a killed run died)
 
 
 def _sql_str(value: str | None) -> str:
@@ -138,23 +139,32 @@ class Ledger:
         held = self.rows(date, f"stage = '{RUN}' AND status = '{RUNNING}'")
         return held[0] if held else None
 
-    def stage_outcomes(self, date: dt.date) -> dict[str, RunRow]:
-        """Per stage, its latest finished outcome for the date (any run)."""
-        latest: dict[str, RunRow] = {}
-        for row in self.rows(date, f"stage <> '{RUN}' AND status <> '{RUNNING}'"):
-            if row.stage not in latest or (row.finished_at or dt.datetime.min) >= (latest[row.stage].finished_at or dt.datetime.min):
-                latest[row.stage] = row
-        return latest
+    def latest_attempts(self, date: dt.date, exclude: str | None = None) -> dict[str, tuple[str, str]]:
+        """Per stage, (status, run id) of the latest run that attempted it for the date. A run that
+        died (killed, lost) has no row for the stage it was in: that stage, the first of its planned
+        stages without a row, counts as a failed attempt."""
+        rows = self.rows(date)
+        attempts: dict[str, tuple[str, str]] = {}
+        for run in (r for r in rows if r.stage == RUN and r.run_id != exclude):
+            own = {r.stage: r.status for r in rows if r.run_id == run.run_id and r.stage != RUN}
+            for stage in run.stages or list(own):
+                if stage not in own and run.status == SUCCEEDED:
+                    continue
+                attempts[stage] = (own.get(stage, FAILED), run.run_id)
+                if attempts[stage][0] not in DONE:
+                    break
+        return attempts
 
-    def first_unfinished(self, date: dt.date, stages: Iterable[str]) -> str | None:
-        """The first stage (in nightly order) whose latest outcome for the date is not a success;
-        None when every stage succeeded: the date is complete."""
-        outcomes = self.stage_outcomes(date)
-        return next((s for s in stages if s not in outcomes or outcomes[s].status not in DONE), None)
+    def first_unfinished(self, date: dt.date, stages: Iterable[str], exclude: str | None = None) -> str | None:
+        """The first stage (in nightly order) whose latest attempt for the date did not succeed; None
+        when every stage succeeded: the date is complete."""
+        attempts = self.latest_attempts(date, exclude)
+        return next((s for s in stages if s not in attempts or attempts[s][0] not in DONE), None)
 
     # --------------------------------------------------------------------------- the lock
 
-    def acquire(self, run_id: str, date: dt.date, tagdefs_hash: str | None, code_version: str) -> None:
+    def acquire(self, run_id: str, date: dt.date, tagdefs_hash: str | None, code_version: str,
+                stages: list[str] | None = None) -> None:
         """Insert this run's `running` row unless the date already has one; else RunLocked."""
         self.ensure()
         host, pid = socket.gethostname(), os.getpid()
@@ -162,7 +172,8 @@ class Ledger:
                   f"'{RUNNING}' AS status, current_timestamp() AS started_at, CAST(NULL AS timestamp) AS finished_at, "
                   f"CAST(NULL AS double) AS seconds, CAST(NULL AS map<string,bigint>) AS rows, "
                   f"{_sql_str(tagdefs_hash)} AS tagdefs_hash, {_sql_str(code_version)} AS code_version, "
-                  f"{_sql_str(host)} AS host, {pid} AS pid, CAST(NULL AS string) AS message")
+                  f"{_sql_str(host)} AS host, {pid} AS pid, CAST(NULL AS string) AS message, "
+                  f"array({', '.join(_sql_str(x) for x in stages or [])}) AS stages")
         merge = (f"MERGE INTO {self.target} t USING ({source}) s "
                  f"ON t.snapshot_date = s.snapshot_date AND t.stage = '{RUN}' AND t.status = '{RUNNING}' "
                  "WHEN NOT MATCHED THEN INSERT *")
@@ -213,6 +224,6 @@ class Ledger:
         row: dict[str, Any] = dict(run_id=run_id, snapshot_date=date, stage=stage, status=status, started_at=started_at,
                                    finished_at=dt.datetime.now(), seconds=round(seconds, 3), rows=rows or {},
                                    tagdefs_hash=tagdefs_hash, code_version=code_version, host=socket.gethostname(),
-                                   pid=os.getpid(), message=message)
+                                   pid=os.getpid(), message=message, stages=None)
         df = self.spark.createDataFrame([tuple(row[c.split()[0]] for c in SCHEMA.split(", "))], SCHEMA)
         self._retry(lambda: df.write.format("delta").mode("append").save(self.ensure()))

@@ -19,6 +19,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from taglake.ops.faults import checkpoint
 from taglake.pipeline import new_run_id
 from taglake.progress import step
 from taglake.segments import store
@@ -132,6 +133,7 @@ def evaluate(spark, settings: Settings, library: SegmentLibrary, date: dt.date, 
                 store.write_members(spark, settings, subject_members.long(date), date, wanted)
             finally:
                 subject_members.release()
+            checkpoint(f"segments:{p.subject}")     # members written, stats (the switch) not yet
             written = _stats(spark, settings, library, subject_members, date, run_id)
             results += written
             current.count(members=sum(r.size for r in written))

@@ -1,0 +1,50 @@
+"""Equality of two runs' outputs, table by table and row by row (not only counts): what a resumed,
+interrupted or cluster run must reproduce of the clean in-process reference (`tiny_nightly`)."""
+
+from __future__ import annotations
+
+#: Columns that describe the run rather than its results: ids, clocks, file names, Delta versions.
+VOLATILE = {"run_id", "seconds", "started_at", "finished_at", "checked_at", "recorded_at", "computed_at",
+            "group_files", "group_versions", "delta_version", "host", "pid", "code_version", "message"}
+#: Tables that are bookkeeping of the run itself.
+SKIP = {"runs"}
+
+
+def comparable(df):
+    keep = [f.name for f in df.schema.fields
+            if f.name not in VOLATILE and f.dataType.typeName() not in ("timestamp", "timestamp_ntz")]
+    return df.select(*keep)
+
+
+def delta_tables(spark, database: str) -> list[str]:
+    out = []
+    for table in spark.catalog.listTables(database):
+        if table.tableType == "VIEW" or table.name in SKIP:
+            continue
+        provider = spark.sql(f"DESCRIBE TABLE EXTENDED {database}.{table.name}").where("col_name = 'Provider'").collect()
+        if provider and provider[0]["data_type"].lower() == "delta":
+            out.append(table.name)
+    return sorted(out)
+
+
+def differences(spark, reference_db: str, other_location: str) -> dict[str, str]:
+    """Per Delta table of the reference database, what differs in the table of the same name under
+    `other_location` (a database folder, read by path); empty when every table is equal."""
+    from pathlib import Path
+
+    problems: dict[str, str] = {}
+    for name in delta_tables(spark, reference_db):
+        path = Path(other_location) / name
+        if not (path / "_delta_log").is_dir():
+            problems[name] = f"missing at {path}"
+            continue
+        want = comparable(spark.table(f"{reference_db}.{name}"))
+        got = comparable(spark.read.format("delta").load(str(path)))
+        if sorted(want.columns) != sorted(got.columns):
+            problems[name] = f"columns differ: {sorted(set(want.columns) ^ set(got.columns))[:10]}"
+            continue
+        got = got.select(*want.columns)
+        missing, extra = want.exceptAll(got).count(), got.exceptAll(want).count()
+        if missing or extra:
+            problems[name] = f"{missing} reference rows missing, {extra} rows not in the reference"
+    return problems

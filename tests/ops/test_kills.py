@@ -1,0 +1,109 @@
+"""SIGKILL at several points of a nightly, each followed by a resume, in a child process with its own
+warehouse (tiny demo, seed 7, `small_library`):
+
+1. a clean nightly of D publishes snapshot D (the "previous complete snapshot" of the re-runs);
+2. a re-run of D is killed at each point below in turn, every time resumed by the next run with the
+   next point armed: after every kill, readers (the serving manifests, `tags_member_latest` read
+   through them, OneID's completed runs, segment stats) are still exactly on the clean run's
+   publication — and the killed run's lock is released by the next run (same host, pid gone);
+3. a last `--resume` completes the date; every result table then equals the in-process reference
+   run (`tiny_nightly`) row by row.
+
+Minutes long: `make test-ops` (marker `ops`), not part of `make test`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from taglake.settings import PROJECT_ROOT
+from tests.conftest import NIGHTLY_DATE
+from tests.equality import differences
+
+pytestmark = pytest.mark.ops
+
+TAGLAKE = str(Path(sys.executable).parent / "taglake")
+#: (point, the stage it is in): one in every stage that writes, and between column groups.
+KILL_POINTS = [("oneid:mapping", "oneid"), ("group:member:core_001", "tags"), ("publish:member", "tags"),
+               ("segments:member", "segments")]
+
+
+def child(conf: Path, *args: str, fault: str | None = None, timeout: float = 1800) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "TZ": "Asia/Shanghai"}
+    env.pop("TAGLAKE_FAULT", None)
+    if fault:
+        env["TAGLAKE_FAULT"] = fault
+    return subprocess.run([TAGLAKE, *args, "--conf", str(conf)], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=PROJECT_ROOT)
+
+
+def published(spark, db: Path) -> dict:
+    """What readers are on: each subject's highest manifest, its latest member rows, OneID's
+    completed runs and the segment stats' runs (read by path; the child's catalog is its own)."""
+    manifests = {p.name: max(int(m.stem.split("-")[1]) for m in p.glob("manifest-*.json"))
+                 for p in sorted((db / "_serving").iterdir())}
+    latest = (spark.read.format("taglake_wide").option("path", str(db / "_serving" / "member")).option("latest", "true")
+              .load())
+    return {
+        "manifests": manifests,
+        "member rows": latest.count(),
+        "member digest": latest.selectExpr("sum(hash(*))").first()[0],
+        "oneid runs": sorted(tuple(r) for r in spark.read.format("delta").load(str(db / "oneid_runs"))
+                             .select("snapshot_date", "run_id").collect()),
+        "segment runs": sorted(tuple(r) for r in spark.read.format("delta").load(str(db / "segment_stats"))
+                               .select("segment", "run_id").collect()),
+    }
+
+
+def test_kills_at_every_stage_leave_readers_on_the_previous_snapshot_and_resume_equals_a_clean_run(
+        spark, tiny_nightly, small_library, tmp_path):
+    from taglake.ops.ledger import RUN, Ledger
+
+    root = tmp_path / "kills"
+    conf = root / "conf" / "kills.yaml"
+    conf.parent.mkdir(parents=True)
+    conf.write_text(yaml.safe_dump({
+        "extends": str(PROJECT_ROOT / "conf" / "local.yaml"), "name": "kills",
+        "warehouse": str(root / "warehouse"), "metastore": str(root / "metastore_db"),
+        "checkpoint_dir": str(root / "checkpoints"), "tagdefs": str(small_library),
+        "jars": {"ivy_cache": str(PROJECT_ROOT / ".cache" / "ivy")},
+        "spark": {"master": "local[2]", "driver_memory": "3g",
+                  "conf": {"spark.sql.shuffle.partitions": 2, "spark.default.parallelism": 2, "spark.ui.enabled": False}},
+    }))
+    db = root / "warehouse" / "taglake.db"
+    date = NIGHTLY_DATE
+    for args in (["demo-data", "--scale", "tiny", "--seed", "7", "--end-date", date], ["nightly", "--date", date]):
+        done = child(conf, *args)
+        assert done.returncode == 0, done.stderr[-3000:]
+    clean = published(spark, db)
+
+    for i, (point, stage) in enumerate(KILL_POINTS):
+        resume = ["--resume"] if i else []          # the first re-run is whole; each next one resumes the killed one
+        killed = child(conf, "nightly", "--date", date, *resume, fault=f"kill@{point}")
+        assert killed.returncode == -9, f"{point}: {killed.returncode}\n{killed.stderr[-3000:]}"
+        assert published(spark, db) == clean, f"readers moved after a kill at {point}"
+        ledger_rows = spark.read.format("delta").load(str(db / "runs")).where(f"snapshot_date = DATE'{date}'")
+        running = [r.run_id for r in ledger_rows.where(f"stage = '{RUN}' AND status = 'running'").collect()]
+        assert len(running) == 1, running          # the killed run still holds the date ...
+        print(f"killed at {point} ({stage}): readers unchanged")
+    resumed = child(conf, "nightly", "--date", date, "--resume")        # ... until the next run finds it dead
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "had died" in resumed.stdout + resumed.stderr
+
+    ledger = Ledger(spark, tiny_nightly)
+    ledger._location = str(db / "runs")          # the child's ledger, by path
+    runs = [r for r in ledger.rows(dt.date.fromisoformat(date)) if r.stage == RUN]
+    assert [r.status for r in runs] == ["succeeded"] + ["failed"] * len(KILL_POINTS) + ["succeeded"]
+    assert all(r.message.startswith("abandoned: its process") for r in runs[1:-1])
+    # each resumed run started at the stage its predecessor was killed in
+    for (point, stage), run in zip(KILL_POINTS, runs[2:]):
+        ran = [r.stage for r in ledger.rows(dt.date.fromisoformat(date)) if r.run_id == run.run_id and r.status != "skipped" and r.stage != RUN]
+        assert ran and ran[0] == stage, (point, ran)
+    assert differences(spark, tiny_nightly.database, str(db)) == {}
