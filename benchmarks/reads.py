@@ -122,7 +122,7 @@ def run_shapes(spark, settings, dataset: str, timeout: float, key: str = "oneid"
     types = registry.column_types(spark, settings, "member")
     family_col = next(c for c in groups[family_group] if types[c] in ("bigint", "double", "int"))
     latest = settings.table("tags_member_latest")
-    member = spark.sql(f"SELECT `{key}` FROM {latest} WHERE `{key}` > 'o' LIMIT 1").first()[0]
+    member = spark.sql(f"SELECT `{key}` FROM {latest} LIMIT 1").first()[0]
     first50 = spark.table(latest).columns[:50]
     out = []
     for shape, sql in shapes(key, member, core, family_col, first50).items():
