@@ -3,23 +3,36 @@ interrupted or cluster run must reproduce of the clean in-process reference (`ti
 
 from __future__ import annotations
 
-#: Columns that describe the run rather than its results: ids, clocks, file names, Delta versions.
-VOLATILE = {"run_id", "seconds", "started_at", "finished_at", "checked_at", "recorded_at", "computed_at",
-            "group_files", "group_versions", "delta_version", "host", "pid", "code_version", "message"}
+#: Columns that describe the run rather than its results: ids, clocks, file names, Delta versions,
+#: the qualified table names a segment read (they carry the database's name).
+VOLATILE = {"run_id", "seconds", "cc_seconds", "started_at", "finished_at", "checked_at", "recorded_at", "computed_at",
+            "group_files", "group_versions", "delta_version", "host", "pid", "code_version", "message",
+            "tag_snapshot_run", "tag_versions"}
+#: Doubles compare at this many decimals: a sum over other partitions (another cluster, a resumed
+#: run) adds in another order and may differ in the last bits (e.g. 3869.2046031746017 / ...036).
+DECIMALS = 6
 #: Tables that are bookkeeping of the run itself.
 SKIP = {"runs"}
 
 
 def comparable(df):
-    keep = [f.name for f in df.schema.fields
-            if f.name not in VOLATILE and f.dataType.typeName() not in ("timestamp", "timestamp_ntz")]
-    return df.select(*keep)
+    """The result columns; maps as sorted entry arrays (set operations refuse map columns), doubles rounded."""
+    keep = [f for f in df.schema.fields if f.name not in VOLATILE and f.dataType.typeName() not in ("timestamp", "timestamp_ntz")]
+    def expr(f) -> str:
+        kind = f.dataType.typeName()
+        if kind == "map":
+            return f"array_sort(map_entries(`{f.name}`)) AS `{f.name}`"
+        if kind in ("double", "float"):
+            return f"round(`{f.name}`, {DECIMALS}) AS `{f.name}`"
+        return f"`{f.name}`"
+
+    return df.selectExpr(*[expr(f) for f in keep])
 
 
 def delta_tables(spark, database: str) -> list[str]:
     out = []
     for table in spark.catalog.listTables(database):
-        if table.tableType == "VIEW" or table.name in SKIP:
+        if table.tableType == "VIEW" or table.name in SKIP or table.name.startswith("__"):   # __: a run's scratch
             continue
         provider = spark.sql(f"DESCRIBE TABLE EXTENDED {database}.{table.name}").where("col_name = 'Provider'").collect()
         if provider and provider[0]["data_type"].lower() == "delta":
