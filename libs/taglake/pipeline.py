@@ -155,17 +155,11 @@ def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] 
     try:
         with _sigterm_raises():
             if resume:
-                done = ledger.latest_attempts(run.date, exclude=run.run_id)
-                first = ledger.first_unfinished(run.date, [s.name for s in STAGES], exclude=run.run_id)
-                order = [s.name for s in STAGES]
-                position = len(stages) if first is None else next(
-                    (i for i, s in enumerate(stages) if order.index(s.name) >= order.index(first)), len(stages))
-                for stage in stages[:position]:
-                    reports.append(StageReport(stage.name, SKIPPED, 0.0, {}, f"succeeded in run {done[stage.name][1]}"))
-                    ledger.record(run.run_id, run.date, stage.name, SKIPPED, dt.datetime.now(), 0.0, None,
+                done, stages = _resume_point(ledger, run, stages)
+                for name, from_run in done:
+                    reports.append(StageReport(name, SKIPPED, 0.0, {}, f"succeeded in run {from_run}"))
+                    ledger.record(run.run_id, run.date, name, SKIPPED, dt.datetime.now(), 0.0, None,
                                   reports[-1].message, definitions, version)
-                stages = stages[position:]
-                log.info("resuming %s: %s", run.date, f"from stage {first}" if stages else "every stage has succeeded")
             log.info("nightly %s for %s: %s", run.run_id, run.date, " → ".join(s.name for s in stages) or "nothing to run")
             for index, stage in enumerate(stages, 1):
                 started_at, started = dt.datetime.now(), time.perf_counter()
@@ -191,18 +185,32 @@ def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] 
     return reports
 
 
+def _resume_point(ledger: Any, run: RunContext, stages: list[Stage]) -> tuple[list[tuple[str, str]], list[Stage]]:
+    """Split the selected stages into those already done for the date — (stage, the run it
+    succeeded in) — and those to run: from the first stage whose latest attempt did not succeed."""
+    from taglake.ops.ledger import first_unfinished
+
+    order = [s.name for s in STAGES]
+    attempts = ledger.latest_attempts(run.date, exclude=run.run_id)
+    first = first_unfinished(attempts, order)
+    position = len(stages) if first is None else next(
+        (i for i, s in enumerate(stages) if order.index(s.name) >= order.index(first)), len(stages))
+    log.info("resuming %s: %s", run.date, f"from stage {first}" if position < len(stages) else "every stage has succeeded")
+    return [(s.name, attempts[s.name][1]) for s in stages[:position]], stages[position:]
+
+
 def backfill(spark: Any, settings: Settings, start: dt.date, end: dt.date, force: bool = False) -> list[tuple[dt.date, str]]:
     """Run the nightly for every date from start to end, in order (each date's OneID continues from
     the previous date's mapping): dates already complete are skipped unless `force`; a date that
     failed resumes where it failed. Stops at the first date that fails."""
-    from taglake.ops.ledger import Ledger
+    from taglake.ops.ledger import Ledger, first_unfinished
 
     if end < start:
         raise InputError(f"--to {end} is before --from {start}")
     ledger, names, outcome = Ledger(spark, settings), [s.name for s in STAGES], []
     for offset in range((end - start).days + 1):
         date = start + dt.timedelta(days=offset)
-        first = ledger.first_unfinished(date, names)
+        first = first_unfinished(ledger.latest_attempts(date), names)
         if first is None and not force:
             log.info("backfill %s: complete, skipped", date)
             outcome.append((date, "complete"))

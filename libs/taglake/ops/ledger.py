@@ -36,6 +36,8 @@ SCHEMA = (
     "seconds double, rows map<string,bigint>, tagdefs_hash string, code_version string, host string, pid int, "
     "message string, stages array<string>"
 )
+FIELDS = SCHEMA.split(", ")                  # "name type" each
+COLUMNS = [f.split()[0] for f in FIELDS]
 CONFLICT_RETRIES = 20
 
 T = TypeVar("T")
@@ -105,7 +107,7 @@ class Ledger:
             self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table} ({SCHEMA}) USING delta PARTITIONED BY (snapshot_date)")
         else:
             have = {f.name for f in self.spark.table(self.table).schema.fields}
-            missing = [c for c in SCHEMA.split(", ") if c.split()[0] not in have]
+            missing = [f for f, c in zip(FIELDS, COLUMNS) if c not in have]
             if missing:   # a run log written by an earlier taglake gains the ledger's columns
                 self._retry(lambda: self.spark.sql(f"ALTER TABLE {self.table} ADD COLUMNS ({', '.join(missing)})"))
         self._location = str(self.spark.sql(f"DESCRIBE DETAIL {self.table}").first()["location"])
@@ -129,7 +131,7 @@ class Ledger:
             return []
         clauses = [f"snapshot_date = DATE'{date}'"] if date else []
         clauses += [where] if where else []
-        query = f"SELECT {', '.join(c.split()[0] for c in SCHEMA.split(', '))} FROM {self.target}"
+        query = f"SELECT {', '.join(COLUMNS)} FROM {self.target}"
         if clauses:
             query += " WHERE " + " AND ".join(clauses)
         rows = [RunRow(**r.asDict()) for r in self.spark.sql(query).collect()]
@@ -154,12 +156,6 @@ class Ledger:
                 if attempts[stage][0] not in DONE:
                     break
         return attempts
-
-    def first_unfinished(self, date: dt.date, stages: Iterable[str], exclude: str | None = None) -> str | None:
-        """The first stage (in nightly order) whose latest attempt for the date did not succeed; None
-        when every stage succeeded: the date is complete."""
-        attempts = self.latest_attempts(date, exclude)
-        return next((s for s in stages if s not in attempts or attempts[s][0] not in DONE), None)
 
     # --------------------------------------------------------------------------- the lock
 
@@ -225,5 +221,11 @@ class Ledger:
                                    finished_at=dt.datetime.now(), seconds=round(seconds, 3), rows=rows or {},
                                    tagdefs_hash=tagdefs_hash, code_version=code_version, host=socket.gethostname(),
                                    pid=os.getpid(), message=message, stages=None)
-        df = self.spark.createDataFrame([tuple(row[c.split()[0]] for c in SCHEMA.split(", "))], SCHEMA)
+        df = self.spark.createDataFrame([tuple(row[c] for c in COLUMNS)], SCHEMA)
         self._retry(lambda: df.write.format("delta").mode("append").save(self.ensure()))
+
+
+def first_unfinished(attempts: dict[str, tuple[str, str]], stages: Iterable[str]) -> str | None:
+    """The first stage (in nightly order) whose latest attempt (Ledger.latest_attempts) did not
+    succeed; None when every stage succeeded: the date is complete."""
+    return next((s for s in stages if s not in attempts or attempts[s][0] not in DONE), None)
