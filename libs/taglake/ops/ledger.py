@@ -192,9 +192,9 @@ class Ledger:
             f"on {holder.host}, pid {holder.pid}); if that process is dead, "
             f"`taglake nightly --date {date} --force-unlock {holder.run_id}` releases it")
 
-    def finish(self, run_id: str, status: str, message: str | None = None, only_running: bool = True) -> int:
-        """Close a run row (the lock is released when the row leaves `running`); returns rows changed."""
-        condition = f"run_id = {_sql_str(run_id)} AND stage = '{RUN}'" + (f" AND status = '{RUNNING}'" if only_running else "")
+    def finish(self, run_id: str, status: str, message: str | None = None) -> int:
+        """Close a running run row (the lock is released when the row leaves `running`); returns rows changed."""
+        condition = f"run_id = {_sql_str(run_id)} AND stage = '{RUN}' AND status = '{RUNNING}'"
         update = (f"UPDATE {self.target} SET status = '{status}', finished_at = current_timestamp(), "
                   f"seconds = CAST(unix_millis(current_timestamp()) - unix_millis(started_at) AS double) / 1000, "
                   f"message = {_sql_str(message)} WHERE {condition}")
