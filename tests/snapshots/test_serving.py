@@ -37,9 +37,9 @@ def values(key: str, date: dt.date, offset: int) -> dict:
     }
 
 
-def expected(date: dt.date, offset: int, columns: list[str]) -> set[tuple]:
+def expected(date: dt.date, offset: int, columns: list[str], keys: list[str] = KEYS) -> set[tuple]:
     out = set()
-    for key in KEYS:
+    for key in keys:
         row = values(key, date, offset)
         row["cat_a"] = 0 if row["cat_a"] is None else row["cat_a"]
         row["cat_c"] = 0 if row["cat_c"] is None else row["cat_c"]
@@ -52,7 +52,7 @@ def frozen(rows) -> set[tuple]:
 
 
 def write_snapshot(spark, settings, date: dt.date, offset: int = 0, groups: dict | None = None,
-                   types: dict | None = None, value_of=values) -> None:
+                   types: dict | None = None, value_of=values, keys: list[str] = KEYS, buckets: int = BUCKETS) -> None:
     """Write a snapshot the way the tag engine does: each group through GroupWriter (bucketed,
     key-sorted), then the registry, then the serving manifest."""
     groups, types = groups or GROUPS, types or TYPES
@@ -60,20 +60,20 @@ def write_snapshot(spark, settings, date: dt.date, offset: int = 0, groups: dict
     files, versions = {}, {}
     for group, columns in groups.items():
         rows = []
-        for key in KEYS:
+        for key in keys:
             row = value_of(key, date, offset)
             if group != "core_001" and all(row[c] is None for c in columns):
                 continue     # a sparse family group stores only subjects with data
             rows.append((key, *[row[c] for c in columns]))
         schema = ", ".join([f"{KEY} string", *[f"{c} {types[c]}" for c in columns]])
         frame = spark.createDataFrame(rows, schema)
-        written = writer.write("member", "oneid", group, frame, columns, types, COMMENTS, [], BUCKETS)
+        written = writer.write("member", "oneid", group, frame, columns, types, COMMENTS, [], buckets)
         files[group], versions[group] = written.files, written.version
     placed = {tag: Placement(group, i) for group, tags in groups.items() for i, tag in enumerate(tags)}
     registry.save_placements(spark, settings, "member", placed, types, {}, date, FILL)
     now = dt.datetime.now()
-    record = registry.SnapshotRecord("member", date, "run", "complete", len(placed), len(KEYS), "h", versions, 1.0,
-                                     now, now, BUCKETS, json.dumps(files))
+    record = registry.SnapshotRecord("member", date, "run", "complete", len(placed), len(keys), "h", versions, 1.0,
+                                     now, now, buckets, json.dumps(files))
     registry.record_snapshots(spark, settings, [record], f"subject = 'member' AND snapshot_date = DATE'{date}'")
     serving.publish(spark, settings, "member", "oneid", COMMENTS, "test")
 
@@ -111,6 +111,36 @@ def test_serving_tables_hold_every_tag_of_every_date(spark, settings):
     assert counted == sum(1 for k in KEYS if (values(k, D2, 1)["cat_a"] or 0) > 0)
     preview = spark.sql(f"SELECT * FROM {settings.table('tags_member_latest')} LIMIT 5").collect()
     assert len(preview) == 5 and frozen(preview) <= expected(D2, 1, columns)
+
+
+def pages(spark, path: str) -> int:
+    """Data pages of a file's key column, from its Parquet offset index."""
+    jvm = spark._jvm
+    file = jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(jvm.org.apache.hadoop.fs.Path(path),
+                                                                        spark._jsc.hadoopConfiguration())
+    reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(file)
+    try:
+        return sum(reader.readOffsetIndex(block.getColumns().get(0)).getPageCount() for block in reader.getFooter().getBlocks())
+    finally:
+        reader.close()
+
+
+def test_scans_without_a_key_filter_read_every_page_window(spark, settings):
+    # One bucket of 9,001 subjects: pages of 2,000 rows, so the reader's key windows (1, 2 ... pages
+    # of the base group) split every group's files, sparse ones included, in more than one place.
+    keys = [f"k{i:05d}" for i in range(9001)]
+    write_snapshot(spark, settings, D1, keys=keys, buckets=1)
+    files = json.loads(registry.snapshot(spark, settings, "member", D1).group_files)
+    assert pages(spark, files["core_001"][0]["path"]) >= 4
+    columns = [c for cols in GROUPS.values() for c in cols]
+    table = settings.table("tags_member_latest")
+    assert frozen(spark.table(table).collect()) == expected(D1, 0, columns, keys)
+    assert spark.table(table).count() == len(keys)
+    sparse = spark.sql(f"SELECT count(*) FROM {table} WHERE cat_c > 0").first()[0]
+    assert sparse == sum(1 for k in keys if (values(k, D1, 0)["cat_c"] or 0) > 0)
+    first = spark.sql(f"SELECT oneid, cat_a, cat_c FROM {table} LIMIT 3").collect()
+    assert [r["oneid"] for r in first] == keys[:3]                        # the first window, in key order
+    assert frozen(first) <= {(key, a, c) for key, _, a, c in expected(D1, 0, ["cat_a", "cat_c"], keys)}
 
 
 def test_files_are_bucketed_by_key_and_sorted(spark, settings):

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
@@ -42,6 +43,8 @@ import org.apache.spark.util.SerializableConfiguration;
  */
 public final class WideRelation extends BaseRelation implements PrunedFilteredScan {
   static final String DATE_COLUMN = "snapshot_date";
+  static final int WIDE_COLUMNS = 1000;   // a scan of more columns is a preview, a full row or an export
+  private static final String CODEGEN_FACTORY_MODE = "spark.sql.codegen.factoryMode";
   private final SQLContext sqlContext;
   private final StructType schema;
   private final String folder;
@@ -160,11 +163,31 @@ public final class WideRelation extends BaseRelation implements PrunedFilteredSc
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sqlContext.sparkContext());
     Broadcast<SerializableConfiguration> shared = jsc.broadcast(new SerializableConfiguration(conf));
+    boolean wide = requiredColumns.length > WIDE_COLUMNS;
     RDD<InternalRow> rows = jsc.parallelize(parts, Math.max(1, parts.size()))
-        .mapPartitions(it -> it.hasNext() ? new ZipReader(it.next(), shared.value().value())
-            : Collections.<InternalRow>emptyIterator())
+        .mapPartitions(it -> {
+          if (wide) {
+            interpretProjections();
+          }
+          return it.hasNext() ? new ZipReader(it.next(), shared.value().value())
+              : Collections.<InternalRow>emptyIterator();
+        })
         .rdd();
     return (RDD<Row>) (RDD<?>) rows;
+  }
+
+  /**
+   * Spark turns every scanned row into an UnsafeRow with a projection it generates and compiles
+   * per task: for one full-width row of 13,000 columns that is seconds of code generation for
+   * microseconds of work. A task of a wide scan asks for the interpreted projection instead, through
+   * the task's own copy of the SQL conf (Spark's internal `spark.sql.codegen.factoryMode`,
+   * read by the projection the scan's operator creates in the same task).
+   */
+  private static void interpretProjections() {
+    TaskContext task = TaskContext.get();
+    if (task != null) {
+      task.getLocalProperties().setProperty(CODEGEN_FACTORY_MODE, "NO_CODEGEN");
+    }
   }
 
   private org.apache.spark.sql.types.DataType fieldType(String name) {

@@ -3,6 +3,7 @@ package io.taglake.wide;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -11,11 +12,22 @@ import java.util.NoSuchElementException;
 import java.util.PriorityQueue;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.filter2.compat.FilterCompat;
 import org.apache.parquet.filter2.predicate.FilterApi;
 import org.apache.parquet.filter2.predicate.FilterPredicate;
+import org.apache.parquet.filter2.predicate.Operators;
+import org.apache.parquet.compression.CompressionCodecFactory;
+import org.apache.parquet.conf.HadoopParquetConfiguration;
+import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.ReadSupport;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.internal.column.columnindex.ColumnIndex;
+import org.apache.parquet.hadoop.util.HadoopCodecs;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.io.api.Binary;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
@@ -33,6 +45,9 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
   private final List<Cursor> cursors = new ArrayList<>();
   private final Set<UTF8String> keys;
   private boolean opened;
+  private Files files;
+  private List<Binary> bounds = List.of();   // upper keys of the read windows but the last
+  private int window;                        // windows opened so far
 
   ZipReader(ScanPart part, Configuration conf) {
     this.part = part;
@@ -49,21 +64,57 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
 
   private void open() {
     opened = true;
-    FilterCompat.Filter filter = FilterCompat.NOOP;
+    files = new Files(conf, part.files[0].length > 0 ? part.files[0][0] : null);
+    if (part.keys == null && part.files[0].length > 0) {
+      bounds = files.windowBounds(part.files[0][0], part.keyColumn);
+    }
+    openWindow();
+  }
+
+  /**
+   * A scan without a key filter reads in key windows of 1, 2, 4, 8 ... pages of the base group (the
+   * key is sorted, so the page index of every group's file maps a key range to the same few pages
+   * of every column). parquet-mr otherwise reads a whole row group of every column before the first
+   * record: a LIMIT 100 over 13,000 columns would read each file in full to return 100 rows. A full
+   * scan pays a few more file openings (log2 of the pages), no more data.
+   */
+  private void openWindow() {
+    for (Cursor c : cursors) {
+      c.close();
+    }
+    cursors.clear();
+    FilterCompat.Filter filter = windowFilter(window);
+    window++;
+    for (int g = 0; g < part.files.length; g++) {
+      cursors.add(Cursor.of(part.files[g], part.columns[g], files, filter));
+    }
+    Cursor base = cursors.get(0);
+    base.advance();
+    skipUnwanted(base);
+  }
+
+  private int windows() {
+    return bounds.size() + 1;
+  }
+
+  private FilterCompat.Filter windowFilter(int w) {
+    Operators.BinaryColumn key = FilterApi.binaryColumn(part.keyColumn);
     if (part.keys != null) {
       Set<Binary> values = new HashSet<>();
       for (String k : part.keys) {
         values.add(Binary.fromString(k));
       }
-      FilterPredicate predicate = FilterApi.in(FilterApi.binaryColumn(part.keyColumn), values);
-      filter = FilterCompat.get(predicate);
+      return FilterCompat.get(FilterApi.in(key, values));
     }
-    for (int g = 0; g < part.files.length; g++) {
-      cursors.add(Cursor.of(part.files[g], part.columns[g], conf, filter));
+    if (bounds.isEmpty()) {
+      return FilterCompat.NOOP;
     }
-    Cursor base = cursors.get(0);
-    base.advance();
-    skipUnwanted(base);
+    FilterPredicate upper = w < bounds.size() ? FilterApi.ltEq(key, bounds.get(w)) : null;
+    FilterPredicate lower = w > 0 ? FilterApi.gt(key, bounds.get(w - 1)) : null;
+    if (upper == null) {
+      return FilterCompat.get(lower);
+    }
+    return FilterCompat.get(lower == null ? upper : FilterApi.and(lower, upper));
   }
 
   private void skipUnwanted(Cursor base) {
@@ -76,6 +127,9 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
   public boolean hasNext() {
     if (!opened) {
       open();
+    }
+    while (cursors.get(0).record == null && window < windows()) {
+      openWindow();
     }
     boolean more = cursors.get(0).record != null;
     if (!more) {
@@ -120,6 +174,7 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
     }
     cursors.clear();
     cursors.add(Cursor.EMPTY);
+    window = windows();
   }
 
   /** Records of one group in key order: one file, or a k-way merge of several sorted files. */
@@ -159,28 +214,100 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
 
     boolean started;
 
-    static Cursor of(String[] files, String[] columns, Configuration conf, FilterCompat.Filter filter) {
-      if (files.length == 0) {
+    static Cursor of(String[] paths, String[] columns, Files files, FilterCompat.Filter filter) {
+      if (paths.length == 0) {
         return EMPTY;
       }
-      if (files.length == 1) {
-        return new FileCursor(files[0], columns, conf, filter);
+      if (paths.length == 1) {
+        return new FileCursor(paths[0], columns, files, filter);
       }
-      return new MergeCursor(files, columns, conf, filter);
+      return new MergeCursor(paths, columns, files, filter);
+    }
+  }
+
+  /**
+   * What every file of a task shares: the Hadoop configuration and one codec factory. A task opens
+   * one file per column group, so a per-file cost counts: parquet-mr's {@code ParquetReader.builder}
+   * creates (and parses the XML of) a fresh Hadoop {@code Configuration} per file, and its vectored
+   * reads on the local checksummed file system start a thread per column range on small machines
+   * (hundreds of thousands for one full-width row); both are avoided here.
+   */
+  static final class Files {
+    final Configuration conf;
+    final HadoopParquetConfiguration parquetConf;
+    final CompressionCodecFactory codecs;
+
+    Files(Configuration shared, String anyFile) {
+      conf = new Configuration(shared);
+      if (anyFile != null && isLocal(anyFile, conf)) {
+        conf.setBoolean("parquet.hadoop.vectored.io.enabled", false);
+      }
+      parquetConf = new HadoopParquetConfiguration(conf);
+      codecs = HadoopCodecs.newFactory(conf, 0);
+    }
+
+    private static boolean isLocal(String file, Configuration conf) {
+      try {
+        return new Path(file).getFileSystem(conf) instanceof LocalFileSystem;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot reach the file system of " + file, e);
+      }
+    }
+
+    ParquetReader<Object[]> open(String file, String[] columns, FilterCompat.Filter filter) throws IOException {
+      RowReadSupport support = new RowReadSupport(columns);
+      return new ParquetReader.Builder<Object[]>(HadoopInputFile.fromPath(new Path(file), conf), parquetConf) {
+        @Override
+        protected ReadSupport<Object[]> getReadSupport() {
+          return support;
+        }
+      }.withFilter(filter).withCodecFactory(codecs).build();
+    }
+
+    /** Upper keys of windows of 1, 2, 4 ... pages of this key-sorted file (empty: no page index). */
+    List<Binary> windowBounds(String file, String keyColumn) {
+      List<Binary> pageMax = new ArrayList<>();
+      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
+        for (BlockMetaData block : reader.getFooter().getBlocks()) {
+          for (ColumnChunkMetaData chunk : block.getColumns()) {
+            if (chunk.getPath().toDotString().equals(keyColumn)) {
+              ColumnIndex index = reader.readColumnIndex(chunk);
+              if (index == null) {
+                return List.of();
+              }
+              for (ByteBuffer max : index.getMaxValues()) {
+                byte[] bytes = new byte[max.remaining()];
+                max.duplicate().get(bytes);
+                pageMax.add(Binary.fromConstantByteArray(bytes));
+              }
+            }
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file, e);
+      }
+      List<Binary> bounds = new ArrayList<>();
+      for (int pages = 1; pages < pageMax.size(); pages *= 2) {
+        Binary bound = pageMax.get(pages - 1);
+        if (bounds.isEmpty() || bound.compareTo(bounds.get(bounds.size() - 1)) > 0) {
+          bounds.add(bound);
+        }
+      }
+      return bounds;
     }
   }
 
   static final class FileCursor extends Cursor {
     private final String file;
     private final String[] columns;
-    private final Configuration conf;
+    private final Files files;
     private final FilterCompat.Filter filter;
     private ParquetReader<Object[]> reader;
 
-    FileCursor(String file, String[] columns, Configuration conf, FilterCompat.Filter filter) {
+    FileCursor(String file, String[] columns, Files files, FilterCompat.Filter filter) {
       this.file = file;
       this.columns = columns;
-      this.conf = conf;
+      this.files = files;
       this.filter = filter;
     }
 
@@ -189,8 +316,7 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
       started = true;
       try {
         if (reader == null) {
-          reader = ParquetReader.builder(new RowReadSupport(columns), new Path(file))
-              .withConf(conf).withFilter(filter).build();
+          reader = files.open(file, columns, filter);
         }
         record = reader.read();
       } catch (IOException e) {
@@ -216,9 +342,9 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
     private final PriorityQueue<FileCursor> queue = new PriorityQueue<>((a, b) -> a.key().compareTo(b.key()));
     private boolean primed;
 
-    MergeCursor(String[] files, String[] columns, Configuration conf, FilterCompat.Filter filter) {
-      for (String f : files) {
-        parts.add(new FileCursor(f, columns, conf, filter));
+    MergeCursor(String[] paths, String[] columns, Files files, FilterCompat.Filter filter) {
+      for (String f : paths) {
+        parts.add(new FileCursor(f, columns, files, filter));
       }
     }
 
