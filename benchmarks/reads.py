@@ -6,6 +6,7 @@ the same column-group files, in one run.
     .venv/bin/python -m benchmarks.reads --only small           # one part: small | 1m | planning
     .venv/bin/python -m benchmarks.reads --timeout 300          # give up on a query after N seconds
     .venv/bin/python -m benchmarks.reads --only planning --sizes 1000 10000
+    .venv/bin/python -m benchmarks.reads --only 1m --serving-only  # rerun the new layout alone
 
 Data: the small demo (bench-warehouse/small: demo data, OneID and the nightly tags stage, built
 once), the segments benchmark's 1M-member x 10,000+-tag synthetic snapshot
@@ -104,7 +105,7 @@ def measure(spark, dataset: str, layout: str, shape: str, sql: str, timeout: flo
                   peak.megabytes, note)
 
 
-def run_shapes(spark, settings, dataset: str, timeout: float, key: str = "oneid") -> list[Timing]:
+def run_shapes(spark, settings, dataset: str, timeout: float, key: str = "oneid", old_views: bool = True) -> list[Timing]:
     """Every shape on the serving tables and on the old layout's views over the same files."""
     import benchmarks.baseline_views as baseline
     from taglake.snapshots import registry, serving
@@ -114,8 +115,11 @@ def run_shapes(spark, settings, dataset: str, timeout: float, key: str = "oneid"
     placed = registry.placements(spark, settings, "member")
     groups = by_group(placed)
     serving.publish(spark, settings, "member", key, {}, "benchmark")
-    legacy_all, legacy_latest = baseline.publish(spark, settings, "member", key, groups, record.group_versions, DATE,
-                                                 fill=registry.fills(spark, settings, "member"))
+    layouts = {"serving table": (settings.table("tags_member_latest"), settings.table("tags_member"))}
+    if old_views:
+        legacy_all, legacy_latest = baseline.publish(spark, settings, "member", key, groups, record.group_versions, DATE,
+                                                     fill=registry.fills(spark, settings, "member"))
+        layouts["old views"] = (legacy_latest, legacy_all)
     core = [c for c in groups[min(groups)] if registry.column_types(spark, settings, "member")[c] == "string"]
     core = core or groups[min(groups)]
     family_group = next(g for g in groups if g.startswith("f_"))
@@ -126,8 +130,7 @@ def run_shapes(spark, settings, dataset: str, timeout: float, key: str = "oneid"
     first50 = spark.table(latest).columns[:50]
     out = []
     for shape, sql in shapes(key, member, core, family_col, first50).items():
-        for layout, (t_latest, t_all) in (("serving table", (latest, settings.table("tags_member"))),
-                                           ("old views", (legacy_latest, legacy_all))):
+        for layout, (t_latest, t_all) in layouts.items():
             timing = measure(spark, dataset, layout, shape, sql.format(t=t_latest, all=t_all), timeout)
             log.info("%s | %s | %s: %s", dataset, layout, shape, timing)
             out.append(timing)
@@ -148,7 +151,7 @@ def small_demo(args) -> list[Timing]:
     ensure_oneid(spark, settings)
     if registry.snapshot(spark, settings, "member", DATE) is None or not registry.snapshot(spark, settings, "member", DATE).group_files:
         run_nightly(RunContext(spark, settings, DATE), only=["tags"])
-    return run_shapes(spark, settings, "small demo", args.timeout)
+    return run_shapes(spark, settings, "small demo", args.timeout, old_views=not args.serving_only)
 
 
 def million(args) -> list[Timing]:
@@ -163,7 +166,8 @@ def million(args) -> list[Timing]:
     spark = build_session(settings)
     if not snapshot_exists(spark, settings) or not _served(spark, settings):
         build_synthetic(spark, settings, load_library(warehouse / "tagdefs"), 1_000_000)
-    return run_shapes(spark, settings, "1M x 10k synthetic", args.timeout, key=load_library(warehouse / "tagdefs").subjects["member"].key)
+    return run_shapes(spark, settings, "1M x 10k synthetic", args.timeout, key=load_library(warehouse / "tagdefs").subjects["member"].key,
+                      old_views=not args.serving_only)
 
 
 def _served(spark, settings) -> bool:
@@ -234,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 30_000],
                         help="tag counts of the planning part")
     parser.add_argument("--driver-memory", default="8g", help="default: conf/local.yaml's")
+    parser.add_argument("--serving-only", action="store_true",
+                        help="skip the old layout's views (a rerun of the serving tables after a reader change)")
     args = parser.parse_args(argv)
 
     from taglake.progress import configure_logging

@@ -11,6 +11,10 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
@@ -18,7 +22,6 @@ import org.apache.parquet.filter2.compat.FilterCompat;
 import org.apache.parquet.filter2.predicate.FilterApi;
 import org.apache.parquet.filter2.predicate.FilterPredicate;
 import org.apache.parquet.filter2.predicate.Operators;
-import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.conf.HadoopParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
@@ -88,10 +91,38 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
     for (int g = 0; g < part.files.length; g++) {
       cursors.add(Cursor.of(part.files[g], part.columns[g], files, filter));
     }
-    Cursor base = cursors.get(0);
-    base.advance();
-    skipUnwanted(base);
+    openAll(cursors);
+    skipUnwanted(cursors.get(0));
   }
+
+  /**
+   * Every group's first record, read side by side: opening a file (footer, page indexes, the
+   * dictionary of every column) is most of a short read, and a full row opens one file per group.
+   */
+  private static void openAll(List<Cursor> cursors) {
+    List<Future<?>> first = new ArrayList<>();
+    for (Cursor c : cursors) {
+      first.add(OPENERS.submit(c::advance));
+    }
+    for (Future<?> f : first) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while opening the column groups", e);
+      }
+    }
+  }
+
+  private static final ExecutorService OPENERS = Executors.newFixedThreadPool(
+      Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), runnable -> {
+        Thread thread = new Thread(runnable, "taglake-wide-open");
+        thread.setDaemon(true);
+        return thread;
+      });
 
   private int windows() {
     return bounds.size() + 1;
@@ -226,7 +257,7 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
   }
 
   /**
-   * What every file of a task shares: the Hadoop configuration and one codec factory. A task opens
+   * What every file of a task shares: one Hadoop configuration. A task opens
    * one file per column group, so a per-file cost counts: parquet-mr's {@code ParquetReader.builder}
    * creates (and parses the XML of) a fresh Hadoop {@code Configuration} per file, and its vectored
    * reads on the local checksummed file system start a thread per column range on small machines
@@ -235,7 +266,6 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
   static final class Files {
     final Configuration conf;
     final HadoopParquetConfiguration parquetConf;
-    final CompressionCodecFactory codecs;
 
     Files(Configuration shared, String anyFile) {
       conf = new Configuration(shared);
@@ -243,7 +273,6 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
         conf.setBoolean("parquet.hadoop.vectored.io.enabled", false);
       }
       parquetConf = new HadoopParquetConfiguration(conf);
-      codecs = HadoopCodecs.newFactory(conf, 0);
     }
 
     private static boolean isLocal(String file, Configuration conf) {
@@ -261,7 +290,7 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
         protected ReadSupport<Object[]> getReadSupport() {
           return support;
         }
-      }.withFilter(filter).withCodecFactory(codecs).build();
+      }.withFilter(filter).withCodecFactory(HadoopCodecs.newFactory(conf, 0)).build();   // one per reader: not thread-safe
     }
 
     /** Upper keys of windows of 1, 2, 4 ... pages of this key-sorted file (empty: no page index). */
