@@ -143,6 +143,7 @@ def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] 
 
     With `resume`, stages before the first one that has not succeeded for the date (in any earlier
     run) are recorded as skipped and not run; when every stage has succeeded nothing runs."""
+    from taglake.ops import scratch
     from taglake.ops.faults import checkpoint
     from taglake.ops.ledger import FAILED, SKIPPED, SUCCEEDED, Ledger
 
@@ -150,10 +151,11 @@ def run_nightly(run: RunContext, only: list[str] | None = None, skip: list[str] 
     ledger = Ledger(run.spark, run.settings)
     definitions, version = tagdefs_hash(run), code_version()
     ledger.acquire(run.run_id, run.date, definitions, version, [s.name for s in stages])
+    scratch.sweep(run.spark, run.settings, live=ledger.running())
     reports: list[StageReport] = []
     status, message = FAILED, None
     try:
-        with _sigterm_raises():
+        with _sigterm_raises(), scratch.run_scratch(run.spark, run.settings, run.run_id):
             if resume:
                 done, stages = _resume_point(ledger, run, stages)
                 for name, from_run in done:

@@ -81,6 +81,7 @@ def test_kills_at_every_stage_leave_readers_on_the_previous_snapshot_and_resume_
                   "conf": {"spark.sql.shuffle.partitions": 2, "spark.default.parallelism": 2, "spark.ui.enabled": False}},
     }))
     db = root / "warehouse" / "taglake.db"
+    scratch = root / "checkpoints" / "runs"               # one folder per run (taglake.ops.scratch)
     date = NIGHTLY_DATE
     for args in (["demo-data", "--scale", "tiny", "--seed", "7", "--end-date", date], ["nightly", "--date", date]):
         done = child(conf, *args)
@@ -95,6 +96,7 @@ def test_kills_at_every_stage_leave_readers_on_the_previous_snapshot_and_resume_
         assert published(spark, db) == clean, f"readers see other content after a kill at {point}"
         if stage == "tags":          # killed before member's publication: its readers stay where they were
             assert manifest(db, "member") == before, point
+        assert len(list(scratch.iterdir())) == 1, point      # the killed run's scratch (earlier ones swept)
         ledger_rows = spark.read.format("delta").load(str(db / "runs")).where(f"snapshot_date = DATE'{date}'")
         running = [r.run_id for r in ledger_rows.where(f"stage = '{RUN}' AND status = 'running'").collect()]
         assert len(running) == 1, running          # the killed run still holds the date ...
@@ -102,6 +104,7 @@ def test_kills_at_every_stage_leave_readers_on_the_previous_snapshot_and_resume_
     resumed = child(conf, "nightly", "--date", date, "--resume")        # ... until the next run finds it dead
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "had died" in resumed.stdout + resumed.stderr
+    assert list(scratch.iterdir()) == []                 # swept, and the last run deleted its own
 
     ledger = Ledger(spark, tiny_nightly)
     ledger._location = str(db / "runs")          # the child's ledger, by path

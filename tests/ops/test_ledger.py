@@ -189,3 +189,33 @@ def test_sigterm_records_the_run_failed_and_releases_the_date(spark, ledger_sett
     assert signal.getsignal(signal.SIGTERM) == before              # the run's handler is gone with it
     assert states(spark, ledger_settings, D3) == [("extract", "succeeded"), ("load", "failed"), ("run", "failed")]
     assert Ledger(spark, ledger_settings).holder(D3) is None
+
+
+def test_a_run_keeps_its_scratch_in_its_own_folder_and_sweeps_the_folders_of_ended_runs(spark, ledger_settings, monkeypatch):
+    from taglake.ops import scratch
+
+    settings = ledger_settings
+    ledger = Ledger(spark, settings)
+    ledger.acquire("live-run", D1, None, "v", ["extract"])           # another date's run, still running
+    ledger.acquire("killed-run", D2, None, "v", ["extract"])
+    ledger.finish("killed-run", "failed", "abandoned: its process was gone")   # released by a later run
+    for run_id in ("live-run", "killed-run", "no-ledger-row"):
+        Path(scratch.run_folder(settings, run_id), "rdd-1").mkdir(parents=True)
+    seen = {}
+
+    def extract(run) -> dict[str, int]:
+        seen["checkpoints"] = run.spark.sparkContext.getCheckpointDir()
+        seen["leftover"] = scratch.leftover_runs(run.spark, run.settings)
+        run.spark.range(10).checkpoint(eager=True)          # Spark's own checkpoint files land in the run's folder
+        return {}
+
+    monkeypatch.setattr("tests.ops.stages.extract", extract)
+    run = RunContext(spark, settings, D3)
+    run_nightly(run, only=["extract"])
+    # While it ran: the ended runs' folders were gone, the live run's kept, its own folder Spark's checkpoint dir.
+    assert seen["leftover"] == sorted(["live-run", run.run_id])
+    assert seen["checkpoints"].startswith("file:" + scratch.run_folder(settings, run.run_id))
+    # After it: its own folder is gone too, and Spark's checkpoint directory is the conf's again.
+    assert scratch.leftover_runs(spark, settings) == ["live-run"]
+    assert spark.sparkContext.getCheckpointDir().startswith("file:" + settings.path(settings.checkpoint_dir) + "/")
+    ledger.finish("live-run", "succeeded")

@@ -50,6 +50,7 @@ from taglake.core.expressions import quote_identifier as q
 from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
 from taglake.ops.faults import checkpoint
+from taglake.ops.scratch import run_folder
 from taglake.pipeline import new_run_id
 from taglake.progress import step as progress
 from taglake.settings import Settings
@@ -126,6 +127,7 @@ class TagRun:
         self.subjects = sorted(wanted if wanted else self.plan.subjects)
         self.subjects = [s for s in self.subjects if s in self.plan.subjects]
         self.run_id = run_id or new_run_id()
+        self._long_forms = f"{run_folder(settings, self.run_id)}/long"     # scratch, dropped at the end
         self.writer = GroupWriter(spark, settings, date)
         self._mapping: DataFrame | None = None
         self._persisted: list[DataFrame] = []
@@ -192,7 +194,7 @@ class TagRun:
     def _drop_long_forms(self) -> None:
         """The run's long-form family tables are scratch: gone once their groups are written."""
         jvm = self.spark.sparkContext._jvm
-        path = jvm.org.apache.hadoop.fs.Path(f"{self.settings.path(self.settings.checkpoint_dir)}/long/{self.run_id}")
+        path = jvm.org.apache.hadoop.fs.Path(self._long_forms)
         path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
 
     def _prepare(self, subject: str) -> _State:
@@ -264,7 +266,7 @@ class TagRun:
         sparse = state.sparse
         if sparse:   # long rows of subjects outside the population (a filtered one) never reach a group
             long = long.join(state.population, on=KEY, how="left_semi")
-        path = f"{self.settings.path(self.settings.checkpoint_dir)}/long/{self.run_id}/{step.family}"
+        path = f"{self._long_forms}/{step.family}"
         with progress(f"tags[{state.plan.subject}] family {step.family}: long form") as current:
             long.write.mode("overwrite").partitionBy(fam.GROUP).parquet(path)
             current.count(cells=len(step.cells), groups=len(groups))

@@ -137,6 +137,10 @@ class Ledger:
         rows = [RunRow(**r.asDict()) for r in self.spark.sql(query).collect()]
         return sorted(rows, key=lambda r: (r.started_at or dt.datetime.min, r.stage != RUN))
 
+    def running(self) -> list[str]:
+        """Ids of the runs that hold a date (any date)."""
+        return [r.run_id for r in self.rows(where=f"stage = '{RUN}' AND status = '{RUNNING}'")]
+
     def holder(self, date: dt.date) -> RunRow | None:
         held = self.rows(date, f"stage = '{RUN}' AND status = '{RUNNING}'")
         return held[0] if held else None
