@@ -37,6 +37,7 @@ SCHEMA = (
     "message string, stages array<string>"
 )
 FIELDS = SCHEMA.split(", ")                  # "name type" each
+LOCK_ATTEMPTS = 5            # MERGEs of one acquire: again after a holder left between a MERGE and its read
 COLUMNS = [f.split()[0] for f in FIELDS]
 CONFLICT_RETRIES = 20
 
@@ -177,7 +178,7 @@ class Ledger:
         merge = (f"MERGE INTO {self.target} t USING ({source}) s "
                  f"ON t.snapshot_date = s.snapshot_date AND t.stage = '{RUN}' AND t.status = '{RUNNING}' "
                  "WHEN NOT MATCHED THEN INSERT *")
-        for _ in range(2):   # a second pass after breaking a dead holder's lock
+        for _ in range(LOCK_ATTEMPTS):   # again after a holder finished or was found dead in between
             inserted = self._retry(lambda: self.spark.sql(merge).first()["num_inserted_rows"])
             if inserted == 1:
                 return
@@ -189,12 +190,12 @@ class Ledger:
                             f"abandoned: its process {holder.pid} on {host} was gone when run {run_id} started")
                 log.warning("run %s for %s had died (process %s gone): its lock is released", holder.run_id, date, holder.pid)
                 continue
-            break
-        assert holder is not None
-        raise RunLocked(
-            f"run {holder.run_id} for {date} is already running (started {holder.started_at:%Y-%m-%d %H:%M:%S} "
-            f"on {holder.host}, pid {holder.pid}); if that process is dead, "
-            f"`taglake nightly --date {date} --force-unlock {holder.run_id}` releases it")
+            raise RunLocked(
+                f"run {holder.run_id} for {date} is already running (started {holder.started_at:%Y-%m-%d %H:%M:%S} "
+                f"on {holder.host}, pid {holder.pid}); if that process is dead, "
+                f"`taglake nightly --date {date} --force-unlock {holder.run_id}` releases it")
+        raise RunLocked(f"the lock of {date} changed hands {LOCK_ATTEMPTS} times while run {run_id} tried to take it; "
+                        "other runs for the date keep starting: try again when they are done")
 
     def finish(self, run_id: str, status: str, message: str | None = None) -> int:
         """Close a running run row (the lock is released when the row leaves `running`); returns rows changed."""
