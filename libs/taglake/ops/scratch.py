@@ -54,12 +54,14 @@ def sweep(spark, settings: Settings, live: Iterable[str]) -> list[str]:
 def run_scratch(spark, settings: Settings, run_id: str) -> Iterator[str]:
     """Point Spark's checkpoint directory at the run's folder for the run; delete it afterwards."""
     folder = run_folder(settings, run_id)
+    context = spark.sparkContext._jsc.sc()
+    previous = context.getCheckpointDir()            # restored as it was: setCheckpointDir would add a folder
     spark.sparkContext.setCheckpointDir(folder)
     try:
         yield folder
     finally:
         _delete(spark, folder)
-        spark.sparkContext.setCheckpointDir(settings.path(settings.checkpoint_dir))
+        getattr(context, "checkpointDir_$eq")(previous)
 
 
 def _delete(spark, path: str) -> None:
