@@ -39,7 +39,7 @@ format: $(STAMP) ## ruff format (configured in pyproject.toml; not yet enforced 
 test: setup ## the test suite (pure-Python and Spark; the long operational scenarios are make test-ops)
 	$(BIN)/pytest -q -m "not ops"
 
-test-ops: setup ## kills at every stage + resume, and the nightly on a standalone cluster, each compared with a clean run
+test-ops: setup ## kills at every stage + resume, the nightly on a standalone cluster (each compared with a clean run), the lock across processes
 	$(BIN)/pytest -q -m ops -s
 
 cluster-demo: setup ## the tiny demo's nightly submitted to a standalone cluster of separate processes (docs/operations.md)

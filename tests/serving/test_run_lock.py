@@ -3,7 +3,8 @@
 The first holds the date (a test-only fault makes it wait inside its first stage); the second exits
 at once with code 75 naming the first; the first is then SIGKILLed, like a driver the OOM killer
 took, and a third run (the test's own process) finds the dead holder (same host, pid gone), records it
-failed and runs."""
+failed and runs. Two minutes of child processes: `make test-ops` (the in-process race of two Delta
+transactions for one date is tests/ops/test_ledger.py, in `make test`)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import re
 import subprocess
 import time
 
+import pytest
+
 from taglake.errors import EXIT_LOCKED
 from taglake.ops.ledger import RUN, Ledger
 from taglake.pipeline import RunContext, run_nightly
 from tests.serving.conftest import TAGLAKE, child_env, run_cli
 
+pytestmark = pytest.mark.ops
 DATE = dt.date(2026, 11, 21)    # not the date the other serving tests run
 
 
