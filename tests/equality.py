@@ -13,6 +13,9 @@ VOLATILE = {"run_id", "seconds", "cc_seconds", "started_at", "finished_at", "che
 DECIMALS = 6
 #: Tables that are bookkeeping of the run itself.
 SKIP = {"runs"}
+#: Append-only tables read through the snapshot registry: a reader sees only the rows of the run
+#: each complete snapshot records (taglake.models.records), so a killed run's rows are never read.
+RUN_SCOPED = {"model_scores", "model_stats"}
 
 
 def comparable(df):
@@ -51,8 +54,11 @@ def differences(spark, reference_db: str, other_location: str) -> dict[str, str]
         if not (path / "_delta_log").is_dir():
             problems[name] = f"missing at {path}"
             continue
-        want = comparable(spark.table(f"{reference_db}.{name}"))
-        got = comparable(spark.read.format("delta").load(str(path)))
+        want_df, got_df = spark.table(f"{reference_db}.{name}"), spark.read.format("delta").load(str(path))
+        if name in RUN_SCOPED:
+            want_df = _read_by_readers(want_df, spark.table(f"{reference_db}.snapshots"))
+            got_df = _read_by_readers(got_df, spark.read.format("delta").load(str(Path(other_location) / "snapshots")))
+        want, got = comparable(want_df), comparable(got_df)
         if sorted(want.columns) != sorted(got.columns):
             problems[name] = f"columns differ: {sorted(set(want.columns) ^ set(got.columns))[:10]}"
             continue
@@ -61,3 +67,9 @@ def differences(spark, reference_db: str, other_location: str) -> dict[str, str]
         if missing or extra:
             problems[name] = f"{missing} reference rows missing, {extra} rows not in the reference"
     return problems
+
+
+def _read_by_readers(rows, snapshots):
+    """The rows of a RUN_SCOPED table that readers see: those of each complete snapshot's run."""
+    complete = snapshots.where("status = 'complete'").select("subject", "snapshot_date", "run_id")
+    return rows.join(complete, ["subject", "snapshot_date", "run_id"], "left_semi")

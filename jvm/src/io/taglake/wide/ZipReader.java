@@ -261,7 +261,7 @@ final class ZipReader implements Iterator<InternalRow>, Closeable {
    * one file per column group, so a per-file cost counts: parquet-mr's {@code ParquetReader.builder}
    * creates (and parses the XML of) a fresh Hadoop {@code Configuration} per file, and its vectored
    * reads on the local checksummed file system start a thread per column range on small machines
-   * (hundreds of thousands for one full-width row); both are avoided here.
+   * (thousands for one full-width row); both are avoided here.
    */
   static final class Files {
     final Configuration conf;
