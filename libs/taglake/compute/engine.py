@@ -50,7 +50,7 @@ from taglake.core.expressions import quote_identifier as q
 from taglake.core.expressions import quote_literal
 from taglake.errors import DataError
 from taglake.ops.faults import checkpoint
-from taglake.ops.scratch import run_folder
+from taglake.ops.scratch import delete, run_folder
 from taglake.pipeline import new_run_id
 from taglake.progress import step as progress
 from taglake.settings import Settings
@@ -193,9 +193,7 @@ class TagRun:
 
     def _drop_long_forms(self) -> None:
         """The run's long-form family tables are scratch: gone once their groups are written."""
-        jvm = self.spark.sparkContext._jvm
-        path = jvm.org.apache.hadoop.fs.Path(self._long_forms)
-        path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
+        delete(self.spark, self._long_forms)
 
     def _prepare(self, subject: str) -> _State:
         plan = self.plan.subjects[subject]

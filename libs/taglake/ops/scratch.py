@@ -44,7 +44,7 @@ def sweep(spark, settings: Settings, live: Iterable[str]) -> list[str]:
     keep = set(live)
     swept = [run_id for run_id in leftover_runs(spark, settings) if run_id not in keep]
     for run_id in swept:
-        _delete(spark, run_folder(settings, run_id))
+        delete(spark, run_folder(settings, run_id))
     if swept:
         log.info("deleted the scratch of %d run(s) that ended without deleting it: %s", len(swept), ", ".join(swept))
     return swept
@@ -60,11 +60,12 @@ def run_scratch(spark, settings: Settings, run_id: str) -> Iterator[str]:
     try:
         yield folder
     finally:
-        _delete(spark, folder)
+        delete(spark, folder)
         getattr(context, "checkpointDir_$eq")(previous)
 
 
-def _delete(spark, path: str) -> None:
+def delete(spark, path: str) -> None:
+    """Delete a scratch folder; a failure is logged, never raised (a later run sweeps it)."""
     try:
         hadoop_path, fs = _fs(spark, path)
         fs.delete(hadoop_path, True)
