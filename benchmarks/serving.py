@@ -12,9 +12,11 @@ built once). Each warehouse's Derby catalog is moved once into a PostgreSQL meta
 <warehouse>/pg (`taglake metastore migrate`); the endpoint starts in this process on a free
 loopback port, publishing the BI databases first (timed); every query reads the full BI database.
 
-Per query shape: seconds through JDBC (execute + fetch every row into Python) and in-process
-(spark.sql(...).collect() into Python), min and median of --runs, the two alternating, and the
-ratio of the medians; for "8 concurrent clients", the wall time until all 8 clients (each its own
+Per query shape: seconds through JDBC (execute + fetch every row into Python), through JDBC with
+Spark's own statement (a session with `SET taglake.serve.direct_rows=false`: rows made by Spark's
+per-statement Row encoder, the endpoint before taglake's direct rows) and in-process
+(spark.sql(...).collect() into Python), min and median of --runs, the three alternating, and the
+ratio of the medians (direct JDBC / in-process); for "8 concurrent clients", the wall time until all 8 clients (each its own
 connection, or its own thread in-process) have their group-by result. Targets (issue 13, 1M
 members, 2 cores): metadata < 10 s, LIMIT 100 < 5 s, each group-by < 10 s, one member's full row
 < 5 s, JDBC within 1.5x of in-process.
@@ -49,6 +51,8 @@ class Result:
     shape: str
     jdbc: list[float] = field(default_factory=list)
     local: list[float] = field(default_factory=list)
+    #: the same JDBC query with Spark's own statement (its per-statement Row encoder): the baseline
+    encoder: list[float] = field(default_factory=list)
     rows: int | None = None
     note: str = ""
 
@@ -265,8 +269,10 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
     spark = SparkSession.getActiveSession() or spark
     spark.sql(f"USE {DATABASE}")
     conn = connect(port)
+    encoder_conn = connect(port)
     try:
         jdbc_query(conn, "SELECT 1")   # warm-up: first connection, first job
+        jdbc_query(encoder_conn, "SET taglake.serve.direct_rows=false")
         metadata = Result(dataset, f"column metadata of {TABLE}")
         for _ in range(runs):
             seconds, metadata.rows = jdbc_columns(conn)
@@ -283,6 +289,7 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
                     result.jdbc.append(seconds)
                 except Exception as exc:  # noqa: BLE001 - a failed query is a result
                     result.note = f"JDBC failed: {str(exc).splitlines()[0][:120]}"
+                result.encoder.append(jdbc_query(encoder_conn, sql)[0])
                 result.local.append(local_query(spark, sql)[0])
             out.append(result)
             log.info("%s", result)
@@ -295,6 +302,7 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
         log.info("%s", many)
     finally:
         conn.close()
+        encoder_conn.close()
         stop.set()
         server.join(timeout=180)
     return out
@@ -318,11 +326,12 @@ def table(rows: list[Result]) -> str:
             return f"{values[0]:.2f}"
         return f"{min(values):.2f} / {statistics.median(values):.2f}"
 
-    lines = ["| data | query | JDBC s (min / median) | in-process s (min / median) | JDBC / in-process | rows | note |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| data | query | JDBC s (min / median) | JDBC, Spark's Row encoder s | in-process s (min / median) "
+             "| JDBC / in-process | rows | note |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "—" if r.ratio is None else f"{r.ratio:.2f}"
-        lines.append(f"| {r.dataset} | {r.shape} | {sec(r.jdbc)} | {sec(r.local)} | {ratio} | "
+        lines.append(f"| {r.dataset} | {r.shape} | {sec(r.jdbc)} | {sec(r.encoder)} | {sec(r.local)} | {ratio} | "
                      f"{'—' if r.rows is None else f'{r.rows:,}'} | {r.note} |")
     return "\n".join(lines)
 

@@ -135,6 +135,30 @@ def test_family_columns_group_by_equals_spark(spark, connect):
                               "FROM tags_member_latest GROUP BY city")
 
 
+def test_wide_rows_come_direct_and_equal_spark(spark, connect, endpoint):
+    """Statements make their rows without Spark's per-statement Row encoder (DirectRows): one
+    member's full row, every column, and a top-N by a tag equal Spark's; a LIMIT preview streams
+    the first rows of the table."""
+    assert "result rows made directly" in endpoint.log.read_text(errors="replace")
+    spark.sql(f"USE {SOURCE_DB}")
+    member = spark.sql("SELECT oneid FROM tags_member_latest ORDER BY oneid LIMIT 1").first()[0]
+    full_row = f"SELECT * FROM tags_member_latest WHERE oneid = '{member}'"
+    [row] = same_as_spark(spark, connect(), full_row)
+    assert len(row) == len(spark.table("tags_member_latest").columns) > 100
+    spark_path = connect()   # a session that asks for Spark's own statements gets the same row
+    spark_path.execute("SET taglake.serve.direct_rows=false")
+    spark_path.execute(full_row)
+    assert [tuple(norm(v) for v in r) for r in spark_path.fetchall()] == [row]
+    top = same_as_spark(spark, connect(), "SELECT oneid, spend_365d FROM tags_member_latest "
+                                          "ORDER BY spend_365d DESC NULLS LAST, oneid LIMIT 25")
+    assert len(top) == 25
+    cur = connect()
+    cur.execute("SELECT * FROM tags_member_latest LIMIT 100")
+    preview = cur.fetchall()
+    members = {r[0] for r in spark.sql("SELECT oneid FROM tags_member_latest").collect()}
+    assert len(preview) == 100 and {r[0] for r in preview} <= members and len(preview[0]) == len(row)
+
+
 def test_bad_sql_is_an_error_message_and_the_session_goes_on(connect, endpoint):
     from impala.error import Error  # DB-API's base class; impyla raises OperationalError
 

@@ -146,6 +146,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             spark.conf.set("hive.server2.thrift.port", str(port))
             server = spark._jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2.startWithContext(
                 spark._jsparkSession.sqlContext())
+            if settings.serve.direct_rows:
+                _use_direct_rows(spark, server)
             _wait_listening(host, port)
         log.info("ready: %s (beeline -u '%s'); Ctrl-C stops", endpoint.jdbc_url, endpoint.jdbc_url)
         while not stop.wait(1.0):
@@ -159,6 +161,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             signal.signal(sig, handler)
         if spark is not None:
             _shutdown(spark, server)
+
+
+def _use_direct_rows(spark, server) -> None:
+    """Statements make their result rows without Spark's Row encoder (io.taglake.serving.DirectRows):
+    swapped in before the endpoint is announced; a Spark build it does not fit keeps Spark's path."""
+    why_not = spark._jvm.io.taglake.serving.DirectOperationManager.install(server)
+    if why_not:
+        log.warning("serve-sql: results go through Spark's own Row encoder (seconds more per wide row): %s", why_not)
+    else:
+        log.info("serve-sql: result rows made directly (io.taglake.serving.DirectRows), not by Spark's Row encoder")
 
 
 def _alive(spark) -> bool:
