@@ -145,8 +145,10 @@ def test_wide_rows_come_direct_and_equal_spark(spark, connect, endpoint):
     full_row = f"SELECT * FROM tags_member_latest WHERE oneid = '{member}'"
     [row] = same_as_spark(spark, connect(), full_row)
     assert len(row) == len(spark.table("tags_member_latest").columns) > 100
-    spark_path = connect()   # a session that asks for Spark's own statements gets the same row
+    spark_path = connect()   # a session (impyla: a cursor) asking for Spark's own statements: same row
     spark_path.execute("SET taglake.serve.direct_rows=false")
+    spark_path.execute("SET taglake.serve.direct_rows")
+    assert spark_path.fetchall() == [("taglake.serve.direct_rows", "false")]
     spark_path.execute(full_row)
     assert [tuple(norm(v) for v in r) for r in spark_path.fetchall()] == [row]
     top = same_as_spark(spark, connect(), "SELECT oneid, spend_365d FROM tags_member_latest "

@@ -8,6 +8,10 @@ views) over the one SparkContext. Without a restart the next query sees what a n
 a tag table reads its subject's newest manifest when the query is planned (one complete snapshot,
 old or new), the other objects are views over Delta tables, read at their latest version.
 
+Result rows are made by taglake's statement operation (io.taglake.serving.DirectRows, swapped into
+the server before it is announced), not by Spark's per-statement Row encoder, which costs seconds
+for a wide tag row (docs/serving.md).
+
 Two pitfalls met by the recipe: the Delta jars and taglake's reader (the `taglake_wide` data
 source of the tag tables) are put on the driver class path as well as in spark.jars (loaded only
 through spark.jars, their classes are not visible to the Thrift handler threads:
