@@ -16,8 +16,8 @@ Per query shape: seconds through JDBC (execute + fetch every row into Python), t
 Spark's own statement (a session with `SET taglake.serve.direct_rows=false`: rows made by Spark's
 per-statement Row encoder, the endpoint before taglake's direct rows) and in-process
 (spark.sql(...).collect() into Python), min and median of --runs, the three alternating, and the
-ratio of the medians (direct JDBC / in-process); for "8 concurrent clients", the wall time until all 8 clients (each its own
-connection, or its own thread in-process) have their group-by result. Targets (issue 13, 1M
+ratio of the medians (direct JDBC / in-process); for "8 concurrent clients", the wall time until
+all 8 clients (each its own connection, or its own thread in-process) have their group-by result. Targets (issue 13, 1M
 members, 2 cores): metadata < 10 s, LIMIT 100 < 5 s, each group-by < 10 s, one member's full row
 < 5 s, JDBC within 1.5x of in-process.
 """
@@ -52,8 +52,8 @@ class Result:
     shape: str
     jdbc: list[float] = field(default_factory=list)
     local: list[float] = field(default_factory=list)
-    #: the same JDBC query with Spark's own statement (its per-statement Row encoder): the baseline
-    encoder: list[float] = field(default_factory=list)
+    #: the same JDBC query on Spark's own statement (its per-statement Row encoder): the baseline
+    spark_rows: list[float] = field(default_factory=list)
     rows: int | None = None
     note: str = ""
 
@@ -292,7 +292,7 @@ def bench(dataset: str, settings, source_conf: Path, runs: int) -> list[Result]:
                     result.jdbc.append(seconds)
                 except Exception as exc:  # noqa: BLE001 - a failed query is a result
                     result.note = f"JDBC failed: {str(exc).splitlines()[0][:120]}"
-                result.encoder.append(jdbc_query(conn, sql, setup=SPARK_ROWS)[0])
+                result.spark_rows.append(jdbc_query(conn, sql, setup=SPARK_ROWS)[0])
                 result.local.append(local_query(spark, sql)[0])
             out.append(result)
             log.info("%s", result)
@@ -333,7 +333,7 @@ def table(rows: list[Result]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "—" if r.ratio is None else f"{r.ratio:.2f}"
-        lines.append(f"| {r.dataset} | {r.shape} | {sec(r.jdbc)} | {sec(r.encoder)} | {sec(r.local)} | {ratio} | "
+        lines.append(f"| {r.dataset} | {r.shape} | {sec(r.jdbc)} | {sec(r.spark_rows)} | {sec(r.local)} | {ratio} | "
                      f"{'—' if r.rows is None else f'{r.rows:,}'} | {r.note} |")
     return "\n".join(lines)
 

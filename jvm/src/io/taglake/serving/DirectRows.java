@@ -38,7 +38,6 @@ public final class DirectRows {
 
     private DirectRows() {}
 
-    @SuppressWarnings("unchecked")
     public static Iterator<Row> of(Dataset<Row> result) {
         QueryExecution execution = result.queryExecution();
         Function1<Object, Object> toRow = CatalystTypeConverters$.MODULE$.createToScalaConverter(result.schema());

@@ -107,9 +107,8 @@ public class DirectStatementOperation extends SparkExecuteStatementOperation {
             Dataset<Row> result = (Dataset<Row>) session().sql(statement);
             RESULT.set(this, result);
             HiveThriftServer2$.MODULE$.eventManager().onStatementParsed(statementId(), result.queryExecution().toString());
-            // Built now, as Spark's incremental collect does: planning errors surface here; rows are
-            // read partition by partition as the client fetches.
-            // Rows again from the start each time the iterable is asked (a client's FETCH_FIRST).
+            // Built now, as Spark's incremental collect does (planning errors surface here); rows are
+            // read as the client fetches, from the start again on a FETCH_FIRST.
             java.lang.Iterable<Row> rows = () -> CollectionConverters.asJava(DirectRows.of(result));
             ITER.set(this, new IterableFetchIterator<Row>(CollectionConverters.asScala(rows)));
             DATA_TYPES.set(this, Arrays.stream(result.schema().fields()).map(StructField::dataType).toArray(DataType[]::new));
