@@ -36,8 +36,13 @@ lint: $(STAMP) ## ruff (rules and import bans in pyproject.toml) and mypy on lib
 format: $(STAMP) ## ruff format (configured in pyproject.toml; not yet enforced by lint)
 	$(BIN)/ruff format libs tests benchmarks jobs
 
-test: setup ## the test suite (pure-Python and Spark; the long operational scenarios are make test-ops)
-	$(BIN)/pytest -q -m "not ops"
+# Two pytest workers by default: a Spark test on tiny data mostly waits on one driver thread, so two
+# JVMs side by side keep both cores busy (tests sharing a costly session fixture stay in one worker:
+# tests/conftest.py). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
+
+test: setup ## the test suite (pure-Python and Spark, TEST_WORKERS=2 processes; the long operational scenarios are make test-ops)
+	$(BIN)/pytest -q -m "not ops" -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 test-ops: setup ## kills at every stage + resume, the nightly on a standalone cluster (each compared with a clean run), the lock across processes
 	$(BIN)/pytest -q -m ops -s

@@ -99,11 +99,22 @@ def conf_file(settings: Settings, tmp_path: Path) -> Path:
     return path
 
 
+#: Session fixtures that take minutes to build, and the xdist group of the tests that use them: a
+#: group runs in one worker, so each is built once (every other module is a group of its own, so
+#: that its module fixtures are built once too).
+SHARED_WORLDS = {"tiny_nightly": "tiny_nightly", "postgres": "tiny_nightly", "snapshot": "segments"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     spark_fixtures = {"spark", "settings", "conf_file", "tiny_demo", "tiny_nightly"}
+    grouped = config.pluginmanager.hasplugin("xdist")
     for item in items:
-        if spark_fixtures & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if spark_fixtures & fixtures:
             item.add_marker(pytest.mark.spark)
+        if grouped:
+            world = next((group for fixture, group in SHARED_WORLDS.items() if fixture in fixtures), None)
+            item.add_marker(pytest.mark.xdist_group(world or item.nodeid.split("::")[0]))
 
 
 #: The snapshot date of the shared reference nightly (the tiny demo's history ends on it).
