@@ -13,8 +13,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from taglake.settings import Settings, load_settings
+
+# Property tests share the machine with Spark sessions (two pytest workers): no per-example deadline.
+hypothesis_settings.register_profile("taglake", deadline=None)
+hypothesis_settings.load_profile("taglake")
 
 # The demo and the tests think in China time (conf `timezone: Asia/Shanghai`, the session's zone);
 # Python's own conversions of datetimes to and from Spark must use the same zone.
