@@ -110,6 +110,7 @@ def conf_file(settings: Settings, tmp_path: Path) -> Path:
 SHARED_WORLDS = {"tiny_nightly": "tiny_nightly", "postgres": "tiny_nightly", "snapshot": "segments"}
 
 
+@pytest.hookimpl(tryfirst=True)     # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     spark_fixtures = {"spark", "settings", "conf_file", "tiny_demo", "tiny_nightly"}
     grouped = config.pluginmanager.hasplugin("xdist")
@@ -120,6 +121,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if grouped:
             world = next((group for fixture, group in SHARED_WORLDS.items() if fixture in fixtures), None)
             item.add_marker(pytest.mark.xdist_group(world or item.nodeid.split("::")[0]))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # xdist groups by a suffix it writes into node ids; a pytest that ignores it would silently
+    # build the shared fixtures in every worker (pytest-dev/pytest-xdist#1386)
+    if getattr(session.config.option, "loadgroup", False) and any("@" not in i.nodeid for i in session.items):
+        raise pytest.UsageError("pytest-xdist's --dist loadgroup lost its groups with this pytest; see pyproject.toml")
 
 
 #: The snapshot date of the shared reference nightly (the tiny demo's history ends on it).
