@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,6 +21,11 @@ from taglake.settings import Settings, load_settings
 # Property tests share the machine with Spark sessions (two pytest workers): no per-example deadline.
 hypothesis_settings.register_profile("taglake", deadline=None)
 hypothesis_settings.load_profile("taglake")
+
+# pytest-xdist workers run under execnet, whose __main__ has no __file__: pyspark's Connect modules
+# (imported by mlflow.spark.log_model) take that for a doctest run and call sys.exit(0).
+if getattr(sys.modules["__main__"], "__spec__", None) is None and not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
 
 # The demo and the tests think in China time (conf `timezone: Asia/Shanghai`, the session's zone);
 # Python's own conversions of datetimes to and from Spark must use the same zone.
