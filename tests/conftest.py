@@ -1,4 +1,4 @@
-"""Shared fixtures: one SparkSession for the whole run, tuned for tiny data, in a temp warehouse.
+"""Shared fixtures: one SparkSession per test process (make test runs two xdist workers), tuned for tiny data, in a temp warehouse.
 
 Tests that take the `spark` fixture (directly or through another fixture) are marked `spark`
 automatically, so `pytest -m "not spark"` runs the pure-Python suite in seconds.
@@ -24,8 +24,9 @@ hypothesis_settings.load_profile("taglake")
 
 # pytest-xdist workers run under execnet, whose __main__ has no __file__: pyspark's Connect modules
 # (imported by mlflow.spark.log_model) take that for a doctest run and call sys.exit(0).
-if getattr(sys.modules["__main__"], "__spec__", None) is None and not hasattr(sys.modules["__main__"], "__file__"):
-    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 
 # The demo and the tests think in China time (conf `timezone: Asia/Shanghai`, the session's zone);
 # Python's own conversions of datetimes to and from Spark must use the same zone.
